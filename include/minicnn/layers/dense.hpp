@@ -1,0 +1,79 @@
+// Dense: a fully connected layer. Input (N, in), output (N, units).
+#pragma once
+
+#include <memory>
+
+#include "minicnn/initializers.hpp"
+#include "minicnn/layer.hpp"
+
+namespace minicnn {
+
+template <typename T>
+class Dense : public Layer<T> {
+ public:
+  explicit Dense(Index units, bool use_bias = true,
+                 Initializer kernel_initializer = Initializer::glorot_uniform)
+      : units_(units), use_bias_(use_bias), kernel_initializer_(kernel_initializer) {
+    if (units <= 0) fail("Dense: expected units > 0, got ", units);
+  }
+
+  static std::unique_ptr<Layer<T>> from_config(const Config& config) {
+    return std::make_unique<Dense>(config.get_int("units"), config.get_bool("use_bias"),
+                                   initializer_from_string(config.get("kernel_initializer")));
+  }
+
+  std::string kind() const override { return "Dense"; }
+  Config config() const override {
+    return Config()
+        .set("units", units_)
+        .set("use_bias", use_bias_)
+        .set("kernel_initializer", to_string(kernel_initializer_));
+  }
+  std::unique_ptr<Layer<T>> clone() const override { return std::make_unique<Dense>(*this); }
+
+  std::vector<Parameter<T>*> parameters() override {
+    if (use_bias_) return {&kernel_, &bias_};
+    return {&kernel_};
+  }
+
+  // y = x W + b        x: (N, in), W: (in, units), b: (units), y: (N, units)
+  void forward(const Tensor<T>& x, Tensor<T>& y, Mode) override {
+    this->check_input(x);
+    const Index batch = x.dim(0);
+    y.resize({batch, units_});
+    auto out = y.matrix();
+    out.noalias() = x.matrix() * kernel_.value.matrix();
+    if (use_bias_) out.rowwise() += bias_.value.vector().transpose();
+  }
+
+  // dx = dy W^T,   dW += x^T dy,   db += sum over the batch of dy
+  void backward(const Tensor<T>& x, const Tensor<T>&, const Tensor<T>& dy, Tensor<T>& dx) override {
+    this->check_input(x);
+    this->check_gradient(x, dy);
+    dx.resize(x.shape());
+    const auto upstream = dy.matrix();
+    dx.matrix().noalias() = upstream * kernel_.value.matrix().transpose();
+    kernel_.grad.matrix().noalias() += x.matrix().transpose() * upstream;
+    if (use_bias_) bias_.grad.vector() += upstream.colwise().sum().transpose();
+  }
+
+ private:
+  Shape build_layer(const Shape& input_shape, Random& random) override {
+    if (input_shape.rank() != 1)
+      fail(this->label(), ": expected input of rank 1 per sample (features), got ", input_shape,
+           "; add a Flatten layer before Dense");
+    const Index inputs = input_shape[0];
+    kernel_ = Parameter<T>("kernel", {inputs, units_});
+    initialize(kernel_.value, kernel_initializer_, inputs, units_, random);
+    if (use_bias_) bias_ = Parameter<T>("bias", {units_});
+    return {units_};
+  }
+
+  Index units_;
+  bool use_bias_;
+  Initializer kernel_initializer_;
+  Parameter<T> kernel_{"kernel", {0, 0}};
+  Parameter<T> bias_{"bias", {0}};
+};
+
+}  // namespace minicnn
