@@ -1,0 +1,149 @@
+// The geometry of a 2-D sliding window over one (C, H, W) sample, and the im2col lowering that
+// turns a convolution into one matrix product.
+//
+// im2col copies every window of the sample into one column of a matrix:
+//
+//   columns (C*KH*KW, OH*OW),   columns[(c*KH + i)*KW + j, oh*OW + ow] = x[c, ih, iw]
+//   with ih = oh*SH + i - pad_top,  iw = ow*SW + j - pad_left   (0 where ih, iw fall in the
+//   padding)
+//
+// so that a convolution with a kernel W (F, C, KH, KW), read as an F x C*KH*KW matrix, is the
+// product W * columns (F, OH*OW). col2im is the adjoint (transpose) of im2col: it adds every
+// column entry back onto the input element it was copied from (entries of the padding are
+// dropped), which is exactly how the gradient flows back from the columns to the input.
+//
+// Conv2D, MaxPool2D and AvgPool2D share WindowGeometry, so the three agree on shapes, padding
+// and error messages.
+#pragma once
+
+#include <algorithm>
+#include <string>
+
+#include "minicnn/error.hpp"
+#include "minicnn/layers/window.hpp"
+#include "minicnn/shape.hpp"
+
+namespace minicnn {
+
+// Throws unless both extents of a kernel or stride are positive; `kind` is the layer type (the
+// layer has no name yet at construction) and `what` the argument ("kernel_size", "strides").
+inline void check_window_argument(const std::string& kind, const char* what, Size2 size) {
+  if (size.height <= 0 || size.width <= 0)
+    fail(kind, ": expected ", what, " > 0 in both axes, got ", size.str());
+}
+
+// Where a KH x KW window with strides (SH, SW) sits on a (C, H, W) sample: output size and the
+// padding before the input (the padding after is implicit: whatever a window reaches past the
+// input's end). See window.hpp for the 'valid' and 'same' rules.
+struct WindowGeometry {
+  Index channels = 0, height = 0, width = 0;  // the input sample (C, H, W)
+  Index kernel_h = 0, kernel_w = 0;
+  Index stride_h = 0, stride_w = 0;
+  Index pad_top = 0, pad_left = 0;
+  Index out_h = 0, out_w = 0;
+
+  // Validates a sample shape for a layer labelled `label` whose window is called `window`
+  // ("kernel", "pool") and lays the window out on it.
+  static WindowGeometry of(const std::string& label, const char* window, const Shape& sample,
+                           Size2 kernel, Size2 strides, Padding padding) {
+    if (sample.rank() != 3)
+      fail(label, ": expected input of rank 3 per sample (channels, height, width), got ", sample);
+    if (sample.size() == 0) fail(label, ": expected a non-empty input, got ", sample);
+    const WindowAxis rows = window_axis(sample[1], kernel.height, strides.height, padding);
+    const WindowAxis cols = window_axis(sample[2], kernel.width, strides.width, padding);
+    if (rows.output == 0 || cols.output == 0)
+      fail(label, ": the ", kernel.str(), " ", window, " does not fit the ", sample[1], "x",
+           sample[2], " input with 'valid' padding; use 'same' padding or a smaller ", window);
+    WindowGeometry g;
+    g.channels = sample[0];
+    g.height = sample[1];
+    g.width = sample[2];
+    g.kernel_h = kernel.height;
+    g.kernel_w = kernel.width;
+    g.stride_h = strides.height;
+    g.stride_w = strides.width;
+    g.pad_top = rows.pad_before;
+    g.pad_left = cols.pad_before;
+    g.out_h = rows.output;
+    g.out_w = cols.output;
+    return g;
+  }
+
+  Index patch_size() const { return channels * kernel_h * kernel_w; }  // rows of the columns
+  Index positions() const { return out_h * out_w; }                    // columns of the columns
+  Index plane() const { return height * width; }
+
+  // The output positions o in [begin, end) whose window offset k lands inside the input:
+  // 0 <= o*stride + k - pad < extent. Lets the copy loops run without a bounds test per element.
+  struct Range {
+    Index begin, end;
+  };
+  static Range inside(Index k, Index pad, Index stride, Index extent, Index outputs) {
+    const Index low = pad - k;                // need o*stride >= low
+    const Index high = extent - 1 + pad - k;  // need o*stride <= high
+    const Index begin = low <= 0 ? 0 : (low + stride - 1) / stride;
+    const Index end = high < 0 ? 0 : std::min(outputs, high / stride + 1);
+    return {begin, std::max(begin, end)};
+  }
+  Range inside_rows(Index i) const { return inside(i, pad_top, stride_h, height, out_h); }
+  Range inside_cols(Index j) const { return inside(j, pad_left, stride_w, width, out_w); }
+};
+
+// columns (C*KH*KW, OH*OW) <- the windows of one sample `image` (C, H, W); see the top of the file.
+// Every entry is written (padding as 0), so `columns` needs no clearing.
+template <typename T>
+void im2col(const WindowGeometry& g, const T* image, T* columns) {
+  const Index positions = g.positions();
+  for (Index c = 0; c < g.channels; ++c) {
+    const T* plane = image + c * g.plane();
+    for (Index i = 0; i < g.kernel_h; ++i) {
+      const auto rows = g.inside_rows(i);
+      for (Index j = 0; j < g.kernel_w; ++j) {
+        const auto cols = g.inside_cols(j);
+        T* row = columns + ((c * g.kernel_h + i) * g.kernel_w + j) * positions;
+        std::fill(row, row + rows.begin * g.out_w, T(0));
+        for (Index oh = rows.begin; oh < rows.end; ++oh) {
+          T* out = row + oh * g.out_w;
+          // x[c, ih, iw] sits at plane[base + ow*SW]; base alone may be negative (padding).
+          const Index base = (oh * g.stride_h + i - g.pad_top) * g.width + j - g.pad_left;
+          std::fill(out, out + cols.begin, T(0));
+          if (g.stride_w == 1) {
+            std::copy(plane + (base + cols.begin), plane + (base + cols.end), out + cols.begin);
+          } else {
+            for (Index ow = cols.begin; ow < cols.end; ++ow)
+              out[ow] = plane[base + ow * g.stride_w];
+          }
+          std::fill(out + cols.end, out + g.out_w, T(0));
+        }
+        std::fill(row + rows.end * g.out_w, row + positions, T(0));
+      }
+    }
+  }
+}
+
+// image (C, H, W) += the adjoint of im2col applied to `columns` (C*KH*KW, OH*OW): each entry is
+// added to the input element im2col copied it from; entries from the padding are dropped. Since
+// windows overlap, one input element receives several entries, so this ACCUMULATES: clear
+// `image` first to get col2im alone.
+template <typename T>
+void col2im(const WindowGeometry& g, const T* columns, T* image) {
+  const Index positions = g.positions();
+  for (Index c = 0; c < g.channels; ++c) {
+    T* plane = image + c * g.plane();
+    for (Index i = 0; i < g.kernel_h; ++i) {
+      const auto rows = g.inside_rows(i);
+      for (Index j = 0; j < g.kernel_w; ++j) {
+        const auto cols = g.inside_cols(j);
+        const T* row = columns + ((c * g.kernel_h + i) * g.kernel_w + j) * positions;
+        for (Index oh = rows.begin; oh < rows.end; ++oh) {
+          const T* in = row + oh * g.out_w;
+          const Index base = (oh * g.stride_h + i - g.pad_top) * g.width + j - g.pad_left;
+          for (Index ow = cols.begin; ow < cols.end; ++ow)
+            plane[base + ow * g.stride_w] += in[ow];
+        }
+      }
+    }
+  }
+}
+
+}  // namespace minicnn

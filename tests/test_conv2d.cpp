@@ -1,0 +1,428 @@
+// Specification of Conv2D and of its im2col lowering:
+//   y[n, f, oh, ow] = b[f] + sum over c, i, j of W[f, c, i, j] * x[n, c, oh*SH + i - pad_top,
+//                                                                   ow*SW + j - pad_left]
+// (x is 0 in the padding; 'same' pads as Keras/TensorFlow, the extra row/column at the end).
+#include <doctest/doctest.h>
+#include <omp.h>
+
+#include <thread>
+#include <vector>
+
+#include "minicnn/layers/conv2d.hpp"
+#include "support/gradient_check.hpp"
+
+using namespace minicnn;
+
+namespace {
+
+template <typename T>
+Tensor<T> random_tensor(const Shape& shape, std::uint64_t seed) {
+  Random random(seed);
+  Tensor<T> t(shape);
+  t.fill_uniform(random, T(-1), T(1));
+  return t;
+}
+
+// The definition above, by direct summation: the reference the im2col path must agree with.
+Tensor<double> direct_convolution(const Tensor<double>& x, const Tensor<double>& kernel,
+                                  const Tensor<double>* bias, Size2 strides, Padding padding) {
+  const Index batch = x.dim(0), channels = x.dim(1), height = x.dim(2), width = x.dim(3);
+  const Index filters = kernel.dim(0), kh = kernel.dim(2), kw = kernel.dim(3);
+  const WindowAxis rows = window_axis(height, kh, strides.height, padding);
+  const WindowAxis cols = window_axis(width, kw, strides.width, padding);
+  Tensor<double> y({batch, filters, rows.output, cols.output}, 0.0);
+  for (Index n = 0; n < batch; ++n)
+    for (Index f = 0; f < filters; ++f)
+      for (Index oh = 0; oh < rows.output; ++oh)
+        for (Index ow = 0; ow < cols.output; ++ow) {
+          double sum = bias ? (*bias)[f] : 0.0;
+          for (Index c = 0; c < channels; ++c)
+            for (Index i = 0; i < kh; ++i)
+              for (Index j = 0; j < kw; ++j) {
+                const Index ih = oh * strides.height + i - rows.pad_before;
+                const Index iw = ow * strides.width + j - cols.pad_before;
+                if (ih >= 0 && ih < height && iw >= 0 && iw < width)
+                  sum += kernel(f, c, i, j) * x(n, c, ih, iw);
+              }
+          y(n, f, oh, ow) = sum;
+        }
+  return y;
+}
+
+// Runs `body` with OpenMP limited to `threads`, then restores the previous limit.
+template <typename Body>
+void with_threads(int threads, Body body) {
+  const int previous = omp_get_max_threads();
+  omp_set_num_threads(threads);
+  body();
+  omp_set_num_threads(previous);
+}
+
+bool identical(const Tensor<float>& a, const Tensor<float>& b) {
+  return a.shape() == b.shape() && std::equal(a.begin(), a.end(), b.begin());
+}
+
+}  // namespace
+
+TEST_CASE("im2col copies each window into one column, zeros for the padding") {
+  // x (1, 3, 3) = 1..9; a 2x2 window with stride 1: 4 positions, 4 rows (i, j).
+  const auto x = Tensor<double>::of({1, 3, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 9});
+  SUBCASE("valid") {
+    const auto g = WindowGeometry::of("test", "kernel", x.shape(), 2, 1, Padding::valid);
+    std::vector<double> columns(static_cast<std::size_t>(g.patch_size() * g.positions()));
+    im2col(g, x.data(), columns.data());
+    // Rows (i, j) = (0,0), (0,1), (1,0), (1,1); columns (oh, ow) = (0,0), (0,1), (1,0), (1,1).
+    CHECK(columns == std::vector<double>{1, 2, 4, 5,  //
+                                         2, 3, 5, 6,  //
+                                         4, 5, 7, 8,  //
+                                         5, 6, 8, 9});
+  }
+  SUBCASE("same, stride 2: output 2x2, padding 0 before and 1 after") {
+    const auto g = WindowGeometry::of("test", "kernel", x.shape(), 2, 2, Padding::same);
+    CHECK(g.out_h == 2);
+    CHECK(g.pad_top == 0);
+    std::vector<double> columns(static_cast<std::size_t>(g.patch_size() * g.positions()));
+    im2col(g, x.data(), columns.data());
+    CHECK(columns == std::vector<double>{1, 3, 7, 9,  //
+                                         2, 0, 8, 0,  //
+                                         4, 6, 0, 0,  //
+                                         5, 0, 0, 0});
+  }
+}
+
+TEST_CASE("col2im is the adjoint of im2col: <im2col(x), c> = <x, col2im(c)>") {
+  struct Case {
+    Shape sample;
+    Size2 kernel, strides;
+    Padding padding;
+  };
+  const Case cases[] = {{{1, 4, 4}, 3, 1, Padding::valid},
+                        {{2, 7, 5}, {2, 3}, 1, Padding::same},
+                        {{3, 5, 5}, 3, 2, Padding::same},
+                        {{2, 6, 7}, {3, 2}, {2, 3}, Padding::same},
+                        {{1, 9, 4}, {1, 4}, {3, 1}, Padding::valid},
+                        {{2, 3, 3}, 5, 4, Padding::same}};  // kernel larger than the input
+  std::uint64_t seed = 1;
+  for (const Case& c : cases) {
+    CAPTURE(c.sample);
+    const auto g = WindowGeometry::of("test", "kernel", c.sample, c.kernel, c.strides, c.padding);
+    const auto x = random_tensor<double>(c.sample, seed++);
+    const auto columns = random_tensor<double>({g.patch_size(), g.positions()}, seed++);
+    Tensor<double> lowered({g.patch_size(), g.positions()});
+    im2col(g, x.data(), lowered.data());
+    Tensor<double> raised(c.sample, 0.0);
+    col2im(g, columns.data(), raised.data());
+    const double lhs = lowered.vector().dot(columns.vector());
+    const double rhs = x.vector().dot(raised.vector());
+    CHECK(lhs == doctest::Approx(rhs).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("Conv2D computes the cross-correlation of a hand-checked 4x4 input") {
+  // x = 1..16 in one channel; the kernel picks the window's top-left element plus twice its
+  // bottom-right one: y[oh, ow] = x[oh, ow] + 2 x[oh + 2, ow + 2] + 0.5. A flipped kernel (a true
+  // convolution) would give x[oh + 2, ow + 2] + 2 x[oh, ow] + 0.5 instead.
+  Conv2D<double> conv(1, 3);
+  Random random(1);
+  CHECK(conv.build({1, 4, 4}, random) == Shape{1, 2, 2});
+  conv.parameters()[0]->value = Tensor<double>::of({1, 1, 3, 3}, {1, 0, 0, 0, 0, 0, 0, 0, 2});
+  conv.parameters()[1]->value = Tensor<double>::of({1}, {0.5});
+  const auto x = Tensor<double>::of({1, 1, 4, 4}, {1, 2, 3, 4, 5, 6, 7, 8,  //
+                                                   9, 10, 11, 12, 13, 14, 15, 16});
+  Tensor<double> y;
+  conv.forward(x, y, Mode::inference);
+  CHECK(y.shape() == Shape{1, 1, 2, 2});
+  CHECK(y[0] == 1 + 2 * 11 + 0.5);
+  CHECK(y[1] == 2 + 2 * 12 + 0.5);
+  CHECK(y[2] == 5 + 2 * 15 + 0.5);
+  CHECK(y[3] == 6 + 2 * 16 + 0.5);
+
+  SUBCASE("stride 2 with a non-square 1x2 kernel: y = x[2oh, 2ow] - x[2oh, 2ow + 1]") {
+    Conv2D<double> pairs(1, {1, 2}, 2, Padding::valid, false);
+    pairs.build({1, 4, 4}, random);
+    pairs.parameters()[0]->value = Tensor<double>::of({1, 1, 1, 2}, {1, -1});
+    pairs.forward(x, y, Mode::inference);
+    CHECK(y.shape() == Shape{1, 1, 2, 2});
+    for (double v : y)
+      CHECK(v == -1);
+  }
+}
+
+TEST_CASE("Conv2D 'same' with stride 2 pads the extra row and column at the bottom/right") {
+  // 5x5 input x[h, w] = 5h + w + 1, 2x2 kernel of ones, stride 2: output ceil(5/2) = 3, total
+  // padding (3-1)*2 + 2 - 5 = 1, all of it after. The windows start at rows/columns 0, 2, 4, so
+  // the last row and column of windows see one real row/column and one of padding. (Padding
+  // before instead would start them at -1, 1, 3 and give 1, 5, 9, ... in the corner.)
+  Conv2D<double> conv(1, 2, 2, Padding::same, false);
+  Random random(2);
+  CHECK(conv.build({1, 5, 5}, random) == Shape{1, 3, 3});
+  conv.parameters()[0]->value.fill(1.0);
+  Tensor<double> x({1, 1, 5, 5});
+  for (Index i = 0; i < 25; ++i)
+    x[i] = static_cast<double>(i + 1);
+  Tensor<double> y;
+  conv.forward(x, y, Mode::inference);
+  const auto expected =
+      Tensor<double>::of({1, 1, 3, 3}, {1 + 2 + 6 + 7, 3 + 4 + 8 + 9, 5 + 10, 11 + 12 + 16 + 17,
+                                        13 + 14 + 18 + 19, 15 + 20, 21 + 22, 23 + 24, 25});
+  for (Index i = 0; i < 9; ++i) {
+    CAPTURE(i);
+    CHECK(y[i] == expected[i]);
+  }
+}
+
+TEST_CASE("Conv2D infers its output shape for valid/same, strides 1/2 and non-square kernels") {
+  struct Case {
+    Size2 kernel, strides;
+    Padding padding;
+    Shape input, output;
+  };
+  const Case cases[] = {
+      {3, 1, Padding::valid, {3, 28, 28}, {4, 26, 26}},
+      {3, 1, Padding::same, {3, 28, 28}, {4, 28, 28}},
+      {3, 2, Padding::valid, {1, 7, 7}, {4, 3, 3}},
+      {3, 2, Padding::same, {1, 7, 7}, {4, 4, 4}},
+      {{2, 3}, 1, Padding::valid, {2, 7, 5}, {4, 6, 3}},
+      {{2, 3}, {2, 1}, Padding::same, {2, 7, 5}, {4, 4, 5}},
+      {{5, 1}, {1, 3}, Padding::valid, {1, 5, 10}, {4, 1, 4}},
+      {5, 3, Padding::same, {1, 2, 2}, {4, 1, 1}},  // 'same' lets the kernel exceed the input
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.input);
+    CAPTURE(c.kernel.str());
+    Conv2D<float> conv(4, c.kernel, c.strides, c.padding);
+    Random random(3);
+    CHECK(conv.build(c.input, random) == c.output);
+    Tensor<float> x(c.input.with_batch(2), 0.5f), y;
+    conv.forward(x, y, Mode::inference);
+    CHECK(y.shape() == c.output.with_batch(2));
+  }
+}
+
+TEST_CASE("Conv2D agrees with the direct definition on odd shapes, strides and padding") {
+  struct Case {
+    Shape input;  // batch included
+    Index filters;
+    Size2 kernel, strides;
+    Padding padding;
+    bool use_bias;
+  };
+  const Case cases[] = {
+      {{3, 2, 7, 5}, 3, {2, 3}, 1, Padding::valid, true},
+      {{2, 3, 7, 5}, 2, 3, 2, Padding::same, true},
+      {{1, 2, 6, 7}, 4, {3, 2}, {2, 3}, Padding::same, false},
+      {{2, 1, 8, 8}, 2, 1, 2, Padding::valid, true},
+      {{3, 4, 5, 5}, 5, 5, 1, Padding::same, true},
+  };
+  std::uint64_t seed = 10;
+  for (const Case& c : cases) {
+    CAPTURE(c.input);
+    CAPTURE(c.kernel.str());
+    Conv2D<double> conv(c.filters, c.kernel, c.strides, c.padding, c.use_bias);
+    Random random(seed++);
+    conv.build(c.input.sample(), random);
+    auto params = conv.parameters();
+    if (c.use_bias) params[1]->value.fill_uniform(random, -1.0, 1.0);
+    const auto x = random_tensor<double>(c.input, seed++);
+    Tensor<double> y;
+    conv.forward(x, y, Mode::inference);
+    const auto expected = direct_convolution(
+        x, params[0]->value, c.use_bias ? &params[1]->value : nullptr, c.strides, c.padding);
+    REQUIRE(y.shape() == expected.shape());
+    CHECK((y.vector() - expected.vector()).cwiseAbs().maxCoeff() < 1e-12);
+  }
+}
+
+TEST_CASE("Conv2D has kernel (F, C, KH, KW) and bias (F), Glorot-uniform and zero") {
+  Conv2D<float> conv(16, {3, 5});
+  Random random(4);
+  conv.build({8, 20, 20}, random);
+  auto params = conv.parameters();
+  REQUIRE(params.size() == 2);
+  CHECK(params[0]->name == "kernel");
+  CHECK(params[0]->value.shape() == Shape{16, 8, 3, 5});
+  CHECK(params[1]->name == "bias");
+  CHECK(params[1]->value.shape() == Shape{16});
+  CHECK(conv.parameter_count(true) == 16 * 8 * 15 + 16);
+  // fan_in = C*KH*KW = 120, fan_out = F*KH*KW = 240.
+  const float limit = std::sqrt(6.0f / (120 + 240));
+  float lowest = limit, highest = -limit;
+  for (float w : params[0]->value) {
+    lowest = std::min(lowest, w);
+    highest = std::max(highest, w);
+  }
+  CHECK(lowest >= -limit);
+  CHECK(highest < limit);
+  CHECK(lowest < -0.99f * limit);  // 1,920 draws reach both ends of the range
+  CHECK(highest > 0.99f * limit);
+  for (float b : params[1]->value)
+    CHECK(b == 0.0f);
+
+  Conv2D<float> no_bias(4, 3, 1, Padding::valid, false);
+  no_bias.build({2, 5, 5}, random);
+  CHECK(no_bias.parameters().size() == 1);
+  CHECK(no_bias.parameter_count(true) == 4 * 2 * 9);
+}
+
+TEST_CASE("Conv2D gradients match central differences") {
+  struct Case {
+    Shape input;  // batch included
+    Index filters;
+    Size2 kernel, strides;
+    Padding padding;
+    bool use_bias;
+  };
+  const Case cases[] = {
+      {{1, 1, 5, 5}, 2, 3, 1, Padding::valid, true},
+      {{3, 2, 7, 5}, 3, {2, 3}, 1, Padding::valid, true},
+      {{2, 3, 7, 5}, 2, 3, 2, Padding::same, true},
+      {{3, 2, 6, 7}, 2, {2, 3}, {2, 1}, Padding::same, false},
+      {{2, 2, 5, 5}, 3, 1, 2, Padding::valid, true},
+      {{3, 1, 5, 4}, 2, {2, 2}, 2, Padding::same, true},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.input);
+    CAPTURE(c.kernel.str());
+    CAPTURE(c.strides.str());
+    CAPTURE(to_string(c.padding));
+    Conv2D<double> conv(c.filters, c.kernel, c.strides, c.padding, c.use_bias);
+    Random random(5);
+    conv.build(c.input.sample(), random);
+    if (c.use_bias) conv.parameters()[1]->value.fill_uniform(random, -1.0, 1.0);
+    const auto report = testing::check_layer_gradients(conv, c.input, 17);
+    INFO(report.worst_element);
+    CHECK(report.worst_error < 1e-6);
+    const Index kernel_size = c.filters * c.input[1] * c.kernel.height * c.kernel.width;
+    CHECK(report.elements_checked == c.input.size() + kernel_size + (c.use_bias ? c.filters : 0));
+  }
+}
+
+TEST_CASE("Conv2D backward adds to the parameter gradients") {
+  Conv2D<double> conv(2, 3, 1, Padding::same);
+  Random random(6);
+  conv.build({2, 5, 5}, random);
+  const auto x = random_tensor<double>({2, 2, 5, 5}, 7);
+  const auto dy = random_tensor<double>({2, 2, 5, 5}, 8);
+  Tensor<double> y, dx;
+  conv.forward(x, y, Mode::training);
+  conv.backward(x, y, dy, dx);
+  const Tensor<double> once = conv.parameters()[0]->grad;
+  const Tensor<double> bias_once = conv.parameters()[1]->grad;
+  conv.backward(x, y, dy, dx);
+  CHECK((conv.parameters()[0]->grad.vector() - 2 * once.vector()).cwiseAbs().maxCoeff() < 1e-12);
+  CHECK((conv.parameters()[1]->grad.vector() - 2 * bias_once.vector()).cwiseAbs().maxCoeff() <
+        1e-12);
+}
+
+TEST_CASE("Conv2D is deterministic across runs and thread counts") {
+  // The forward pass and dx: each sample is computed by one thread in a fixed order, so the
+  // results are bit-identical for any thread count. dW and db: summed per thread then over
+  // threads in order, so bit-identical from run to run for a given thread count and equal up to
+  // rounding across thread counts.
+  const Shape input{5, 3, 9, 7};
+  const auto x = random_tensor<float>(input, 9);
+  const auto dy_shape = Shape{5, 4, 5, 4};
+  const auto dy = random_tensor<float>(dy_shape, 10);
+  struct Result {
+    Tensor<float> y, dx, kernel_grad, bias_grad;
+  };
+  auto run = [&](int threads) {
+    Result r;
+    with_threads(threads, [&] {
+      Conv2D<float> conv(4, 3, 2, Padding::same);
+      Random random(11);
+      conv.build(input.sample(), random);
+      conv.forward(x, r.y, Mode::training);
+      conv.backward(x, r.y, dy, r.dx);
+      r.kernel_grad = conv.parameters()[0]->grad;
+      r.bias_grad = conv.parameters()[1]->grad;
+    });
+    return r;
+  };
+  const Result one = run(1), two = run(2), two_again = run(2);
+  CHECK(identical(one.y, two.y));
+  CHECK(identical(one.dx, two.dx));
+  CHECK(identical(two.y, two_again.y));
+  CHECK(identical(two.kernel_grad, two_again.kernel_grad));
+  CHECK(identical(two.bias_grad, two_again.bias_grad));
+  CHECK((one.kernel_grad.vector() - two.kernel_grad.vector()).cwiseAbs().maxCoeff() < 1e-5f);
+  CHECK((one.bias_grad.vector() - two.bias_grad.vector()).cwiseAbs().maxCoeff() < 1e-5f);
+
+  Tensor<float> inference;
+  with_threads(2, [&] {
+    Conv2D<float> conv(4, 3, 2, Padding::same);
+    Random random(11);
+    conv.build(input.sample(), random);
+    conv.forward(x, inference, Mode::inference);
+  });
+  CHECK(identical(inference, one.y));
+}
+
+TEST_CASE("Conv2D runs inference from several threads at once on one layer") {
+  Conv2D<float> conv(6, 3, 1, Padding::same);
+  Random random(12);
+  conv.build({3, 12, 12}, random);
+  std::vector<Tensor<float>> inputs, expected(4), results(4);
+  for (std::uint64_t i = 0; i < 4; ++i)
+    inputs.push_back(random_tensor<float>({3, 3, 12, 12}, 20 + i));
+  for (std::size_t i = 0; i < 4; ++i)
+    conv.forward(inputs[i], expected[i], Mode::inference);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < 4; ++i)
+    threads.emplace_back([&, i] {
+      for (int repeat = 0; repeat < 20; ++repeat)
+        conv.forward(inputs[i], results[i], Mode::inference);
+    });
+  for (auto& t : threads)
+    t.join();
+  for (std::size_t i = 0; i < 4; ++i)
+    CHECK(identical(results[i], expected[i]));
+}
+
+TEST_CASE("Conv2D refuses bad arguments and shapes, naming itself") {
+  CHECK_THROWS_WITH_AS(Conv2D<float>(0, 3), "Conv2D: expected filters > 0, got 0", Error);
+  CHECK_THROWS_WITH_AS(Conv2D<float>(8, {0, 3}),
+                       "Conv2D: expected kernel_size > 0 in both axes, got 0x3", Error);
+  CHECK_THROWS_WITH_AS(Conv2D<float>(8, 3, {1, -2}),
+                       "Conv2D: expected strides > 0 in both axes, got 1x-2", Error);
+
+  Conv2D<float> conv(4, {5, 3});
+  conv.set_name("conv");
+  Random random(13);
+  CHECK_THROWS_WITH_AS(
+      conv.build({64}, random),
+      "Conv2D 'conv': expected input of rank 3 per sample (channels, height, width), got (64)",
+      Error);
+  CHECK_THROWS_WITH_AS(conv.build({3, 0, 8}, random),
+                       "Conv2D 'conv': expected a non-empty input, got (3, 0, 8)", Error);
+  CHECK_THROWS_WITH_AS(conv.build({3, 4, 8}, random),
+                       "Conv2D 'conv': the 5x3 kernel does not fit the 4x8 input with 'valid' "
+                       "padding; use 'same' padding or a smaller kernel",
+                       Error);
+
+  Tensor<float> x({2, 3, 8, 8}), y, dx;
+  CHECK_THROWS_WITH_AS(conv.forward(x, y, Mode::inference),
+                       "Conv2D 'conv': forward() called before build()", Error);
+  conv.build({3, 8, 8}, random);
+  Tensor<float> wrong({2, 3, 8, 9});
+  CHECK_THROWS_WITH_AS(conv.forward(wrong, y, Mode::inference),
+                       "Conv2D 'conv': expected input of shape (N, 3, 8, 8), got (2, 3, 8, 9)",
+                       Error);
+  conv.forward(x, y, Mode::training);
+  Tensor<float> dy({2, 4, 4, 5});
+  CHECK_THROWS_WITH_AS(
+      conv.backward(x, y, dy, dx),
+      "Conv2D 'conv': expected output gradient of shape (2, 4, 4, 6), got (2, 4, 4, 5)", Error);
+}
+
+TEST_CASE("Conv2D round-trips through its config") {
+  Conv2D<float> conv(12, {3, 5}, {2, 1}, Padding::same, false, Initializer::he_normal);
+  CHECK(conv.config().str() ==
+        "filters=12, kernel_size=3x5, strides=2x1, padding=same, use_bias=false, "
+        "kernel_initializer=he_normal");
+  auto copy = Conv2D<float>::from_config(conv.config());
+  CHECK(copy->kind() == "Conv2D");
+  CHECK(copy->config() == conv.config());
+  Random random(14);
+  CHECK(copy->build({3, 9, 9}, random) == Shape{12, 5, 9});
+}
