@@ -1,0 +1,120 @@
+// MaxPool2D (Keras's MaxPooling2D): the maximum of each KH x KW window, channel by channel.
+// Input (N, C, H, W), output (N, C, OH, OW). Strides default to the pool size. 'same' padding
+// pads with -infinity, so a padded element never wins: the maximum is over the window's elements
+// inside the input (never empty, see window.hpp). A NaN in a window propagates to its output, as
+// in PyTorch, instead of being skipped by the comparisons.
+#pragma once
+
+#include <cmath>
+#include <memory>
+
+#include "minicnn/layer.hpp"
+#include "minicnn/layers/im2col.hpp"
+#include "minicnn/layers/window.hpp"
+
+namespace minicnn {
+
+template <typename T>
+class MaxPool2D : public Layer<T> {
+ public:
+  explicit MaxPool2D(Size2 pool_size = 2) : MaxPool2D(pool_size, pool_size) {}
+  MaxPool2D(Size2 pool_size, Size2 strides, Padding padding = Padding::valid)
+      : pool_size_(pool_size), strides_(strides), padding_(padding) {
+    check_window_argument("MaxPooling2D", "pool_size", pool_size);
+    check_window_argument("MaxPooling2D", "strides", strides);
+  }
+
+  static std::unique_ptr<Layer<T>> from_config(const Config& config) {
+    return std::make_unique<MaxPool2D>(Size2::parse(config.get("pool_size")),
+                                       Size2::parse(config.get("strides")),
+                                       padding_from_string(config.get("padding")));
+  }
+
+  std::string kind() const override { return "MaxPooling2D"; }
+  Config config() const override {
+    return Config()
+        .set("pool_size", pool_size_.str())
+        .set("strides", strides_.str())
+        .set("padding", to_string(padding_));
+  }
+  std::unique_ptr<Layer<T>> clone() const override { return std::make_unique<MaxPool2D>(*this); }
+
+  // y[n, c, oh, ow] = max over the window's elements inside the input of x[n, c, ih, iw],
+  //   ih in [oh*SH - pad_top, +KH),  iw in [ow*SW - pad_left, +KW).
+  // Training mode also records, per output, where the maximum came from (ih*W + iw; ties go to
+  // the first maximum in row-major window order), for backward().
+  void forward(const Tensor<T>& x, Tensor<T>& y, Mode mode) override {
+    this->check_input(x);
+    const WindowGeometry& g = geometry_;
+    const Index planes = x.dim(0) * g.channels;
+    y.resize({x.dim(0), g.channels, g.out_h, g.out_w});
+    const bool record = mode == Mode::training;
+    if (record) argmax_.resize(y.shape());
+
+#pragma omp parallel for schedule(static)
+    for (Index p = 0; p < planes; ++p) {
+      const T* in = x.data() + p * g.plane();
+      T* out = y.data() + p * g.positions();
+      Index* from = record ? argmax_.data() + p * g.positions() : nullptr;
+      for (Index oh = 0; oh < g.out_h; ++oh) {
+        const Index top = oh * g.stride_h - g.pad_top;
+        const Index h_begin = std::max<Index>(top, 0);
+        const Index h_end = std::min(top + g.kernel_h, g.height);
+        for (Index ow = 0; ow < g.out_w; ++ow) {
+          const Index left = ow * g.stride_w - g.pad_left;
+          const Index w_begin = std::max<Index>(left, 0);
+          const Index w_end = std::min(left + g.kernel_w, g.width);
+          Index best = h_begin * g.width + w_begin;
+          for (Index ih = h_begin; ih < h_end; ++ih)
+            for (Index iw = w_begin; iw < w_end; ++iw) {
+              const Index at = ih * g.width + iw;
+              if (in[at] > in[best] || (std::isnan(in[at]) && !std::isnan(in[best]))) best = at;
+            }
+          out[oh * g.out_w + ow] = in[best];
+          if (record) from[oh * g.out_w + ow] = best;
+        }
+      }
+    }
+  }
+
+  // dx[n, c, ih, iw] = sum of dy[n, c, oh, ow] over the outputs whose maximum came from (ih, iw);
+  // 0 for elements that won no window.
+  void backward(const Tensor<T>& x, const Tensor<T>&, const Tensor<T>& dy, Tensor<T>& dx) override {
+    this->check_input(x);
+    this->check_gradient(x, dy);
+    if (argmax_.empty())
+      fail(this->label(), ": backward() called before a training-mode forward()");
+    if (argmax_.shape() != dy.shape())
+      fail(this->label(), ": backward() expected the last training-mode forward() to output ",
+           dy.shape(), ", got ", argmax_.shape());
+    const WindowGeometry& g = geometry_;
+    const Index planes = x.dim(0) * g.channels;
+    dx.resize(x.shape());
+    dx.set_zero();
+
+#pragma omp parallel for schedule(static)
+    for (Index p = 0; p < planes; ++p) {
+      T* grad_in = dx.data() + p * g.plane();
+      const T* grad_out = dy.data() + p * g.positions();
+      const Index* from = argmax_.data() + p * g.positions();
+      for (Index k = 0; k < g.positions(); ++k)
+        grad_in[from[k]] += grad_out[k];
+    }
+  }
+
+ private:
+  Shape build_layer(const Shape& input_shape, Random&) override {
+    geometry_ =
+        WindowGeometry::of(this->label(), "pool", input_shape, pool_size_, strides_, padding_);
+    argmax_.resize({0});
+    return {geometry_.channels, geometry_.out_h, geometry_.out_w};
+  }
+
+  Size2 pool_size_;
+  Size2 strides_;
+  Padding padding_;
+  WindowGeometry geometry_;
+  Tensor<Index> argmax_;  // (N, C, OH, OW): ih*W + iw of each maximum, from the last training pass
+};
+
+}  // namespace minicnn
