@@ -186,7 +186,7 @@ TEST_CASE("IDX refuses a file that is not unsigned-byte IDX of the right rank") 
   const auto images = write_raw(dir / "images", idx_images(2, 2, 2));
   CHECK_THROWS_WITH_AS(
       read_idx_labels(images, 10),
-      ("IDX file '" + images + "': expected 1 dimensions (labels: count), got 3").c_str(), Error);
+      ("IDX file '" + images + "': expected 1 dimension (labels: count), got 3").c_str(), Error);
 
   const auto stub = write_raw(dir / "stub", Bytes(10, 0));
   CHECK_THROWS_WITH_AS(

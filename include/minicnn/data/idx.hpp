@@ -66,8 +66,8 @@ std::array<Index, dimensions> read_idx_header(InputFile& file, const char* what)
     fail(file.describe(), ": expected IDX element type 0x08 (unsigned byte), got 0x",
          to_hex(header[2], 2));
   if (header[3] != dimensions)
-    fail(file.describe(), ": expected ", dimensions, " dimensions (", what, "), got ",
-         int{header[3]});
+    fail(file.describe(), ": expected ", dimensions,
+         dimensions == 1 ? " dimension (" : " dimensions (", what, "), got ", int{header[3]});
 
   // Each extent is below 2^32; the product is computed with an overflow check so that a corrupt
   // header cannot wrap around to a small, plausible size.
