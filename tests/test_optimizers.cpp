@@ -156,8 +156,9 @@ TEST_CASE("Adam follows Keras's formula step by step") {
 }
 
 TEST_CASE("Adam's epsilon is PyTorch's epsilon divided by sqrt(1 - beta_2^t)") {
-  // One step from rest with g = 1: m_hat = v_hat = 1, so PyTorch moves lr / (1 + eps) and
-  // Keras lr sqrt(0.001) 0.1 / 0.1 / (sqrt(0.001) + eps) = lr / (1 + eps / sqrt(0.001)).
+  // One step from rest with g = 1: m = 0.1, v = 0.001, m_hat = v_hat = 1. PyTorch moves
+  // lr / (1 + eps); Keras moves alpha m / (sqrt(v) + eps) with alpha = lr sqrt(0.001) / 0.1,
+  // that is lr sqrt(0.001) / (sqrt(0.001) + eps) = lr / (1 + eps / sqrt(0.001)).
   // With eps = 1e-7 the steps differ by a relative 1e-7 (1 / sqrt(0.001) - 1) = 3.06e-6.
   Parameter<double> w("kernel", {1});
   w.grad[0] = 1;

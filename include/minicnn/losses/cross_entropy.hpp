@@ -62,7 +62,11 @@ class CategoricalCrossentropy : public Loss<T> {
   Config config() const override { return Config().set("from_logits", from_logits_); }
   bool from_logits() const { return from_logits_; }
 
-  // prediction (N, K), target (N, K); gradient (N, K); returns mean_n loss_n (formulas above).
+  // L = mean_n loss_n                      prediction, target, *gradient: (N, K)
+  //   logits z:         loss_n = sum_k t_nk (logsumexp(z_n) - z_nk)
+  //                     dL/dz_nk = (softmax(z_n)_k sum_j t_nj - t_nk) / N
+  //   probabilities p:  loss_n = -sum_k t_nk log(max(p_nk, 1e-7))
+  //                     dL/dp_nk = -t_nk / p_nk / N, or 0 where p_nk < 1e-7
   T compute(const Tensor<T>& prediction, const Tensor<T>& target,
             Tensor<T>* gradient) const override {
     check(prediction, target);
@@ -143,10 +147,11 @@ class SparseCategoricalCrossentropy : public Loss<T> {
   Config config() const override { return Config().set("from_logits", from_logits_); }
   bool from_logits() const { return from_logits_; }
 
-  // prediction (N, K), target (N) class indices y_n; gradient (N, K). With t the one-hot rows
-  // of y the formulas above become
-  //   from logits:         loss_n = logsumexp(z_n) - z_n,y_n      dL/dz_n = (softmax(z_n) - t_n) /
-  //   N from probabilities:  loss_n = -log(max(p_n,y_n, 1e-7))      dL/dp_n,y_n = -1 / p_n,y_n / N
+  // L = mean_n loss_n      prediction, *gradient: (N, K); target (N), class indices y_n
+  //   logits z:         loss_n = logsumexp(z_n) - z_n,y_n
+  //                     dL/dz_n = (softmax(z_n) - onehot(y_n)) / N
+  //   probabilities p:  loss_n = -log(max(p_n,y_n, 1e-7))
+  //                     dL/dp_n,y_n = -1 / p_n,y_n / N (0 where clipped), 0 for the other classes
   T compute(const Tensor<T>& prediction, const Tensor<T>& target,
             Tensor<T>* gradient) const override {
     check(prediction, target);

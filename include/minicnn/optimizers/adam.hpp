@@ -61,7 +61,9 @@ class Adam : public Optimizer<T> {
     slots_.prepare(parameters, *this);
   }
 
-  // The update rule at the top of this file, element-wise on each trainable parameter.
+  // For each trainable w with gradient g (element-wise), at step t = iterations() + 1:
+  //   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
+  //   w -= alpha m / (sqrt(v) + epsilon),  alpha = lr sqrt(1 - b2^t) / (1 - b1^t).
   void step(const std::vector<Parameter<T>*>& parameters) override {
     prepare(parameters);
     const double t = static_cast<double>(this->iterations() + 1);

@@ -61,7 +61,9 @@ class RMSprop : public Optimizer<T> {
     slots_.prepare(parameters, *this);
   }
 
-  // The update rule at the top of this file, element-wise on each trainable parameter.
+  // For each trainable w with gradient g (element-wise):
+  //   v = rho v + (1 - rho) g^2;  w -= lr g / (sqrt(v) + epsilon)   when momentum = 0, else
+  //   mom = momentum mom + lr g / (sqrt(v) + epsilon);  w -= mom.
   void step(const std::vector<Parameter<T>*>& parameters) override {
     prepare(parameters);
     const T lr = static_cast<T>(this->learning_rate());

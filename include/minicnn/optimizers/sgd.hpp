@@ -59,7 +59,9 @@ class SGD : public Optimizer<T> {
     slots_.prepare(parameters, *this);
   }
 
-  // The update rule at the top of this file, element-wise on each trainable parameter.
+  // For each trainable w with gradient g (element-wise; v is w's velocity slot):
+  //   g' = g + weight_decay w;  v = momentum v + g';  w -= lr v   or   w -= lr (g' + momentum v)
+  //   (nesterov);  w -= lr g' when momentum = 0.
   void step(const std::vector<Parameter<T>*>& parameters) override {
     prepare(parameters);
     const T lr = static_cast<T>(this->learning_rate());
