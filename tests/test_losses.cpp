@@ -287,6 +287,21 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("Losses reuse the caller's gradient and per-sample tensors") {
+  const auto prediction = uniform({3, 5}, 0.05, 1.0, 71);
+  const auto y = random_labels(3, 5, 72);
+  SparseCategoricalCrossentropy<double> loss(true);
+  Tensor<double> gradient, losses;
+  loss.compute(prediction, y, &gradient);
+  loss.per_sample(prediction, y, losses);
+  const double* gradient_storage = gradient.data();
+  const double* losses_storage = losses.data();
+  loss.compute(prediction, y, &gradient);
+  loss.per_sample(prediction, y, losses);
+  CHECK(gradient.data() == gradient_storage);
+  CHECK(losses.data() == losses_storage);
+}
+
 TEST_CASE("Cross-entropies hand Sequential their logits version; the others have none") {
   const auto sparse = SparseCategoricalCrossentropy<float>().on_logits();
   REQUIRE(sparse != nullptr);

@@ -227,6 +227,21 @@ TEST_CASE("Optimizers leave non-trainable parameters alone") {
   }
 }
 
+TEST_CASE("Optimizers allocate their slots once, on the first step") {
+  Problem problem;
+  Adam<double> adam(0.1);
+  CHECK(adam.slots().empty());  // nothing before the first prepare()
+  problem.train(adam, 1);
+  const auto first = adam.slots();
+  problem.train(adam, 2);
+  const auto later = adam.slots();
+  REQUIRE(later.size() == first.size());
+  for (std::size_t s = 0; s < first.size(); ++s) {
+    CHECK(later[s].second == first[s].second);
+    CHECK(later[s].second->data() == first[s].second->data());
+  }
+}
+
 TEST_CASE("zero_grad clears the gradients of trainable parameters and nothing else") {
   Problem problem;
   problem.x.grad[0] = 3;
