@@ -574,7 +574,9 @@ class Sequential {
     return loss;
   }
 
-  [[noreturn]] void non_finite(T loss, Index epoch, Index batch, Index batches) const {
+  [[noreturn]] void non_finite(T value, Index epoch, Index batch, Index batches) const {
+    // Spelled out: printing a NaN gives "nan" or "-nan" depending on its sign bit.
+    const char* loss = std::isnan(value) ? "NaN" : value > 0 ? "+inf" : "-inf";
     if (epoch < 0)
       fail("Sequential::compute_gradients: the loss is ", loss,
            "; the weights were not updated (lower the learning rate or check the data)");
