@@ -74,7 +74,7 @@ class Conv2D : public Layer<T> {
     y.resize({batch, filters_, geometry_.out_h, geometry_.out_w});
     if (mode == Mode::training) reserve_workspaces();
     const auto weights = kernel_matrix();
-    const Index in_size = x.size() / (batch > 0 ? batch : 1);
+    const Index in_size = this->input_shape().size();  // C*H*W
     const Index out_size = filters_ * geometry_.positions();
 
 #pragma omp parallel for schedule(static)
@@ -105,7 +105,7 @@ class Conv2D : public Layer<T> {
       w.bias_grad.set_zero();
     }
     const auto weights = kernel_matrix();
-    const Index in_size = x.size() / (batch > 0 ? batch : 1);
+    const Index in_size = this->input_shape().size();  // C*H*W
     const Index out_size = filters_ * geometry_.positions();
 
 #pragma omp parallel for schedule(static)
