@@ -20,10 +20,13 @@
 //
 //   |a - b| <= tolerance * max(|b|, floor),    floor = kGoldenFloor * max_i |b_i|
 //
-// relative to b, except that elements smaller than a thousandth of the tensor's largest are
-// compared to that thousandth instead: such elements come from sums that cancel (a convolution
-// output near 0, a normalised value near the mean), where float's rounding error follows the size
-// of the terms summed, not of the result.
+// relative to b, except that elements smaller than a hundredth of the tensor's largest are
+// compared to that hundredth instead, i.e. to an absolute 1e-7 * max |b|, about one float ulp of
+// the largest element. Such elements come from sums that cancel (a convolution output near 0, a
+// normalised value near the mean, tanh' = 1 - tanh^2 near saturation), where float's rounding
+// error follows the size of the terms, not of the result: with a floor of a thousandth, correct
+// float results of Conv2D, AvgPool2D and Tanh missed by up to 2x; with a hundredth, the worst
+// element of every golden case is within a third of the allowed difference.
 #pragma once
 
 #include <algorithm>
@@ -44,7 +47,7 @@
 namespace minicnn::testing {
 
 inline constexpr double kGoldenTolerance = 1e-5;
-inline constexpr double kGoldenFloor = 1e-3;
+inline constexpr double kGoldenFloor = 1e-2;
 
 class GoldenFile {
  public:
