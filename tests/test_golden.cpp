@@ -8,19 +8,15 @@
 // reference gradients are those of sum(y * r).
 #include <doctest/doctest.h>
 
-// GCC 12 with -march=native on AVX-512 warns "'__Y' is used uninitialized" inside its own
-// avx512fintrin.h (_mm512_undefined_ps, a false positive: GCC bug 105593) when Eigen's float exp
-// is inlined, as float Softmax and cross-entropy do here. Silenced in this file only.
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "minicnn/layers/activations.hpp"
 #include "minicnn/layers/avg_pool2d.hpp"
