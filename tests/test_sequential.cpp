@@ -65,6 +65,10 @@ TEST_CASE("Layers are named Keras-style, once per kind") {
   model.add(std::move(named));
   model.add<Dense>(2);  // "dense_3" is taken: the next free suffix
   CHECK(model.layer(6).name() == "dense_4");
+  CHECK(&model.layer("re_lu_1") == &model.layer(3));
+  CHECK_THROWS_WITH_AS(model.layer(7), "Sequential::layer: index 7 is outside [0, 7)", Error);
+  CHECK_THROWS_WITH_AS(model.layer("conv2d"), "Sequential::layer: no layer is named 'conv2d'",
+                       Error);
 }
 
 TEST_CASE("Sequential refuses misuse, naming the layer or the call") {
@@ -94,7 +98,7 @@ TEST_CASE("Sequential refuses misuse, naming the layer or the call") {
   CHECK_THROWS_WITH_AS(model.predict(Tensor<float>({2, 4}), 0),
                        "Sequential::predict: expected batch_size > 0, got 0", Error);
   CHECK_THROWS_WITH_AS(model.evaluate(Tensor<float>({2, 4}), Tensor<float>({2})),
-                       "Sequential: no loss; call set_loss() before training", Error);
+                       "Sequential: no loss; call set_loss() first", Error);
   CHECK_THROWS_WITH_AS(model.set_loss(nullptr),
                        "Sequential::set_loss: expected a loss, got nullptr", Error);
   model.set_loss(std::make_unique<MeanSquaredError<float>>());

@@ -133,8 +133,23 @@ class Sequential {
   }
 
   Index size() const { return static_cast<Index>(layers_.size()); }
-  Layer<T>& layer(Index i) { return *layers_.at(static_cast<std::size_t>(i)); }
-  const Layer<T>& layer(Index i) const { return *layers_.at(static_cast<std::size_t>(i)); }
+
+  // The i-th layer, from 0.
+  Layer<T>& layer(Index i) {
+    if (i < 0 || i >= size()) fail("Sequential::layer: index ", i, " is outside [0, ", size(), ")");
+    return *layers_[static_cast<std::size_t>(i)];
+  }
+  const Layer<T>& layer(Index i) const { return const_cast<Sequential&>(*this).layer(i); }
+
+  // The layer with this name (Keras's get_layer).
+  Layer<T>& layer(const std::string& name) {
+    for (auto& layer : layers_)
+      if (layer->name() == name) return *layer;
+    fail("Sequential::layer: no layer is named '", name, "'");
+  }
+  const Layer<T>& layer(const std::string& name) const {
+    return const_cast<Sequential&>(*this).layer(name);
+  }
 
   // Infers every layer's shapes from the shape of one input sample, e.g. (1, 28, 28), and
   // initialises all parameters. Layer i draws from the i-th fork of Random(seed), so its initial
@@ -231,7 +246,7 @@ class Sequential {
     update_fusion();
   }
   const Loss<T>& loss() const {
-    if (loss_ == nullptr) fail("Sequential: no loss; call set_loss() before training");
+    if (loss_ == nullptr) fail("Sequential: no loss; call set_loss() first");
     return *loss_;
   }
   // True when training computes the loss from the last Softmax's input (see the top of the file).
@@ -269,7 +284,7 @@ class Sequential {
   History fit(const Samples<T>& data, Optimizer<T>& optimizer,
               const FitOptions<T>& options = FitOptions<T>()) {
     check_built("fit");
-    loss();  // throws when there is none
+    objective();  // throws when there is no loss
     check_options(options);
     check_samples("fit", data.sample_shape());
     Samples<T> train = data, validation = options.validation_data;
@@ -370,7 +385,7 @@ class Sequential {
   // target row).
   Evaluation evaluate(const Samples<T>& samples, Index batch_size = 32) const {
     check_built("evaluate");
-    loss();
+    objective();  // throws when there is no loss
     check_samples("evaluate", samples.sample_shape());
     if (batch_size <= 0) fail("Sequential::evaluate: expected batch_size > 0, got ", batch_size);
     Workspace workspace;
@@ -528,6 +543,9 @@ class Sequential {
   void update_fusion() {
     fused_ = built_ && logits_loss_ != nullptr && layers_.back()->kind() == "Softmax";
   }
+  // The loss training and evaluation compute: its logits version when fused.
+  const Loss<T>& objective() const { return fused_ ? *logits_loss_ : loss(); }
+
   // Layers [0, forward_end()) run in training and evaluation; the last is skipped when fused.
   Index forward_end() const { return fused_ ? size() - 1 : size(); }
 
@@ -552,7 +570,7 @@ class Sequential {
   T forward_backward(const Tensor<T>& x, const Tensor<T>& y, Index* correct, Index epoch,
                      Index batch, Index batches) {
     check_built("compute_gradients");
-    const Loss<T>& objective = fused_ ? *logits_loss_ : loss();
+    const Loss<T>& loss_function = objective();
     Optimizer<T>::zero_grad(parameters_);
     const Index end = forward_end();
     const Tensor<T>* input = &x;
@@ -563,7 +581,7 @@ class Sequential {
     }
     Tensor<T>* dy = &gradients_[0];
     Tensor<T>* dx = &gradients_[1];
-    const T loss = objective.compute(*input, y, dy);
+    const T loss = loss_function.compute(*input, y, dy);
     if (!std::isfinite(static_cast<double>(loss))) non_finite(loss, epoch, batch, batches);
     if (correct != nullptr) *correct = count_correct(*input, y);
     for (Index i = end - 1; i >= 0; --i) {
@@ -597,14 +615,14 @@ class Sequential {
 
   Evaluation evaluate_with(const Samples<T>& shared, Index batch_size, Workspace& workspace) const {
     const Samples<T> samples = shared;  // a view of our own: gather() reuses scratch space
-    const Loss<T>& objective = fused_ ? *logits_loss_ : loss();
+    const Loss<T>& loss_function = objective();
     double loss_sum = 0.0;
     Index correct = 0;
     for (Index first = 0; first < samples.size(); first += batch_size) {
       const Index count = std::min(batch_size, samples.size() - first);
       samples.gather_range(first, count, workspace.x, workspace.y);
       const Tensor<T>& prediction = infer(workspace.x, forward_end(), workspace);
-      loss_sum += static_cast<double>(objective.compute(prediction, workspace.y, nullptr)) *
+      loss_sum += static_cast<double>(loss_function.compute(prediction, workspace.y, nullptr)) *
                   static_cast<double>(count);
       correct += count_correct(prediction, workspace.y);
     }
