@@ -38,7 +38,6 @@ import os
 import struct
 import sys
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
