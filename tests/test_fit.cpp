@@ -13,6 +13,9 @@
 #include <regex>
 #include <sstream>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "minicnn/layers/activations.hpp"
 #include "minicnn/layers/dense.hpp"
 #include "minicnn/layers/dropout.hpp"
@@ -304,6 +307,29 @@ TEST_CASE("fit() on a Dataset equals fit() on the same samples as tensors") {
   CHECK(h1.epochs[9].val_accuracy == 1.0);
 }
 
+TEST_CASE("Samples refuse what they cannot read") {
+  Dataset flat;
+  flat.images.resize({4, 2});
+  flat.labels.resize({4});
+  CHECK_THROWS_WITH_AS(Samples<float>(flat, Normalization<float>::scale()),
+                       "Samples: expected a Dataset of (N, C, H, W) images and (N) labels, got "
+                       "images (4, 2) and labels (4)",
+                       Error);
+  Tensor<float> x({4, 2}), y({4}), batch_x, batch_y;
+  const Samples<float> samples(x, y);
+  CHECK_THROWS_WITH_AS(samples.slice(2, 3), "Samples::slice: range [2, 5) is outside [0, 4)",
+                       Error);
+  const Index outside[] = {0, 3, 4};
+  CHECK_THROWS_WITH_AS(samples.slice(1, 3).gather(outside, 3, batch_x, batch_y),
+                       "Samples::gather: position 3 is outside [0, 3)", Error);
+  const Index inside[] = {1, 0};
+  x(2, 0) = 7;  // sample 2 is position 1 of the slice that starts at 1
+  samples.slice(1, 3).gather(inside, 2, batch_x, batch_y);
+  CHECK(batch_x.shape() == Shape{2, 2});
+  CHECK(batch_x(0, 0) == 7);
+  CHECK(batch_x(1, 0) == 0);
+}
+
 TEST_CASE("fit() refuses bad options") {
   Tensor<float> x, y;
   blobs(10, 19, x, y);
@@ -513,6 +539,21 @@ TEST_CASE("History writes Keras's metrics as CSV and JSON") {
                        "History::write_csv: cannot open 'no/such/directory/h.csv.tmp' for "
                        "writing: No such file or directory",
                        Error);
+
+  // A full disk: the temporary file is a link to /dev/full, which accepts no byte.
+  std::remove("test_fit_full.csv.tmp");
+  REQUIRE(symlink("/dev/full", "test_fit_full.csv.tmp") == 0);
+  CHECK_THROWS_WITH_AS(history.write_csv("test_fit_full.csv"),
+                       "History::write_csv: cannot write 'test_fit_full.csv.tmp'", Error);
+  CHECK_FALSE(std::ifstream("test_fit_full.csv.tmp").good());  // the link was removed
+  // A directory in the way of the rename.
+  REQUIRE(mkdir("test_fit_directory", 0700) == 0);
+  CHECK_THROWS_WITH_AS(history.write_json("test_fit_directory"),
+                       "History::write_json: cannot rename 'test_fit_directory.tmp' to "
+                       "'test_fit_directory': Is a directory",
+                       Error);
+  CHECK_FALSE(std::ifstream("test_fit_directory.tmp").good());
+  rmdir("test_fit_directory");
 
   History plain;
   first.has_validation = false;

@@ -12,6 +12,7 @@
 #include "minicnn/losses/cross_entropy.hpp"
 #include "minicnn/losses/mean_squared_error.hpp"
 #include "minicnn/models.hpp"
+#include "minicnn/optimizers/adam.hpp"
 #include "minicnn/sequential.hpp"
 #include "support/gradient_check.hpp"
 
@@ -97,11 +98,16 @@ TEST_CASE("Sequential refuses misuse, naming the layer or the call") {
                        "Sequential::predict: expected input of shape (N, 4), got (2, 5)", Error);
   CHECK_THROWS_WITH_AS(model.predict(Tensor<float>({2, 4}), 0),
                        "Sequential::predict: expected batch_size > 0, got 0", Error);
+  CHECK_THROWS_WITH_AS(model.predict_classes(Tensor<float>({2, 3})),
+                       "Sequential::predict_classes: expected input of shape (N, 4), got (2, 3)",
+                       Error);
   CHECK_THROWS_WITH_AS(model.evaluate(Tensor<float>({2, 4}), Tensor<float>({2})),
                        "Sequential: no loss; call set_loss() first", Error);
   CHECK_THROWS_WITH_AS(model.set_loss(nullptr),
                        "Sequential::set_loss: expected a loss, got nullptr", Error);
   model.set_loss(std::make_unique<MeanSquaredError<float>>());
+  CHECK_THROWS_WITH_AS(model.evaluate(Tensor<float>({2, 4}), Tensor<float>({2, 3}), 0),
+                       "Sequential::evaluate: expected batch_size > 0, got 0", Error);
   CHECK_THROWS_WITH_AS(model.evaluate(Tensor<float>({2, 3, 2}), Tensor<float>({2})),
                        "Sequential::evaluate: expected samples of shape (4) (the input shape given "
                        "to build()), got (3, 2)",
@@ -425,4 +431,48 @@ TEST_CASE("restore() names the first layer or tensor that differs") {
                        "Sequential::restore: Dense 'dense' has 1 tensors, the checkpoint's layer "
                        "'dense' 2",
                        Error);
+}
+
+TEST_CASE("restore() refuses a checkpoint whose random streams or optimizer slots differ") {
+  auto model = cifar100_coarse_first<float>();
+  model.build({3, 32, 32}, 12);
+  auto no_stream = model.checkpoint();
+  no_stream.layers[2].has_random = false;
+  CHECK_THROWS_WITH_AS(model.restore(no_stream),
+                       "Sequential::restore: Dropout 'dropout' random stream: the checkpoint has "
+                       "none",
+                       Error);
+
+  Sequential<float> small;
+  small.add<Dense>(3);
+  small.build({2}, 0);
+  Adam<float> adam;
+  // An optimizer that never stepped has no slots yet; restoring its state gives zero moments.
+  const auto fresh = small.checkpoint(&adam);
+  CHECK(fresh.optimizer_slots.empty());
+  Adam<float> used;
+  used.prepare(small.parameters());
+  used.slots()[0].second->fill(1.0f);
+  used.set_iterations(5);
+  small.restore(fresh, &used);
+  CHECK(used.iterations() == 0);
+  for (const auto& [name, tensor] : used.slots())
+    for (float value : *tensor)
+      CHECK(value == 0.0f);
+
+  adam.prepare(small.parameters());
+  auto saved = small.checkpoint(&adam);
+  REQUIRE(saved.optimizer_slots.size() == 4);  // m and v of the kernel and the bias
+  CHECK(saved.optimizer_slots[0].first == "m/0");
+  auto fewer = saved;
+  fewer.optimizer_slots.pop_back();
+  CHECK_THROWS_WITH_AS(small.restore(fewer, &adam),
+                       "Sequential::restore: Adam has 4 slots, the checkpoint 3", Error);
+  auto reshaped = saved;
+  reshaped.optimizer_slots[1].second = Tensor<float>({4});
+  const std::string slot = saved.optimizer_slots[1].first;
+  const std::string message = "Sequential::restore: Adam slot '" + slot + "' expected shape " +
+                              saved.optimizer_slots[1].second.shape().str() + ", got '" + slot +
+                              "' of shape (4) in the checkpoint";
+  CHECK_THROWS_WITH_AS(small.restore(reshaped, &adam), message.c_str(), Error);
 }

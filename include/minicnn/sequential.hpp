@@ -486,9 +486,13 @@ class Sequential {
     }
     if (optimizer != nullptr) {
       const auto slots = optimizer->slots();
-      for (std::size_t s = 0; s < slots.size(); ++s)
-        std::copy(c.optimizer_slots[s].second.begin(), c.optimizer_slots[s].second.end(),
-                  slots[s].second->begin());
+      for (std::size_t s = 0; s < slots.size(); ++s) {
+        if (c.optimizer_slots.empty())  // saved before its first step: zero state
+          slots[s].second->set_zero();
+        else
+          std::copy(c.optimizer_slots[s].second.begin(), c.optimizer_slots[s].second.end(),
+                    slots[s].second->begin());
+      }
       optimizer->set_learning_rate(c.learning_rate);
       optimizer->set_iterations(c.iterations);
     }
@@ -713,6 +717,7 @@ class Sequential {
            c.optimizer_kind);
     optimizer.prepare(parameters_);
     const auto slots = optimizer.slots();
+    if (c.optimizer_slots.empty()) return;  // saved before the first step, when slots are made
     if (slots.size() != c.optimizer_slots.size())
       fail("Sequential::restore: ", optimizer.kind(), " has ", slots.size(),
            " slots, the checkpoint ", c.optimizer_slots.size());
