@@ -281,7 +281,7 @@ TEST_CASE("IDX refuses a header claiming 2^31 images in a tiny file without allo
                        Error);
 }
 
-TEST_CASE("IDX labels must lie in [0, classes) and match the images in number") {
+TEST_CASE("IDX labels must lie below the class count and match the images in number") {
   TempDir dir;
   const auto labels = write_raw(dir / "labels", idx_labels({3, 9, 10, 1}));
   CHECK_THROWS_WITH_AS(
