@@ -149,7 +149,7 @@ TEST_CASE("fit() learns a separable problem") {
   CHECK(test.loss < 0.2);
 }
 
-TEST_CASE("The same seed gives bit-identical weights; another shuffle seed does not") {
+TEST_CASE("The same seed gives bit-identical weights, another shuffle seed does not") {
   Tensor<float> x, y;
   blobs(200, 4, x, y);
   auto train = [&](std::uint64_t shuffle_seed) {
@@ -184,10 +184,10 @@ TEST_CASE("Resuming from a checkpoint equals the uninterrupted run, bit for bit"
   blobs(150, 11, x, y);
   auto straight = classifier(12);
   Adam<float> adam(0.01);
-  Checkpoint<float> after_first;
+  const std::string path = "test_fit_resume.ckpt";
   Recorder saver;
   saver.at_epoch_end = [&](const EpochLogs& logs, Sequential<float>& model, Optimizer<float>& o) {
-    if (logs.epoch == 0) after_first = model.checkpoint(&o, logs.epoch + 1);
+    if (logs.epoch == 0) model.save(path, &o, logs.epoch + 1);
     return false;
   };
   auto options = quiet(2);
@@ -196,7 +196,8 @@ TEST_CASE("Resuming from a checkpoint equals the uninterrupted run, bit for bit"
 
   auto resumed = classifier(99);  // other initial weights: all of them must be overwritten
   Adam<float> fresh(0.5);         // other learning rate: restored from the checkpoint
-  const Index done = resumed.restore(after_first, &fresh);
+  const Index done = resumed.restore(path, &fresh);
+  std::remove(path.c_str());
   CHECK(done == 1);
   CHECK(fresh.iterations() == adam.iterations() / 2);
   auto rest = quiet(2);
@@ -221,7 +222,7 @@ TEST_CASE("restore() refuses optimizer state it cannot use") {
                        "Sequential::restore: the optimizer is SGD, the checkpoint's Adam", Error);
 }
 
-TEST_CASE("Callbacks are called around epochs; on_epoch_end may stop training") {
+TEST_CASE("Callbacks are called around epochs and on_epoch_end may stop training") {
   Tensor<float> x, y;
   blobs(60, 13, x, y);
   auto model = classifier(14);
@@ -412,19 +413,19 @@ void user_handler(int) {
 }
 }  // namespace
 
-TEST_CASE("Ctrl-C stops fit() after the current batch; completed epochs stay as they were") {
+TEST_CASE("Ctrl-C stops fit() after the current batch and completed epochs stay as they were") {
   Tensor<float> x, y;
   blobs(64, 23, x, y);
   auto model = classifier(24);
   Adam<float> adam(0.01);
   const auto previous = std::signal(SIGINT, user_handler);
   Recorder recorder;
-  Checkpoint<float> saved;
+  const std::string path = "test_fit_sigint.ckpt";
   recorder.at_epoch_begin = [](Index epoch, Sequential<float>&, Optimizer<float>&) {
     if (epoch == 1) std::raise(SIGINT);  // as if the user pressed Ctrl-C
   };
   recorder.at_epoch_end = [&](const EpochLogs& logs, Sequential<float>& m, Optimizer<float>& o) {
-    saved = m.checkpoint(&o, logs.epoch + 1);
+    m.save(path, &o, logs.epoch + 1);
     return false;
   };
   std::ostringstream out;
@@ -436,8 +437,12 @@ TEST_CASE("Ctrl-C stops fit() after the current batch; completed epochs stay as 
 
   CHECK(history.interrupted);
   CHECK(history.epochs.size() == 1);
-  CHECK(adam.iterations() == 4 + 1);   // epoch 0's four batches, then the batch in progress
-  CHECK(saved.epochs_completed == 1);  // the callbacks never saw the unfinished epoch
+  CHECK(adam.iterations() == 4 + 1);  // epoch 0's four batches, then the batch in progress
+  // The callbacks never saw the unfinished epoch: the file holds the end of epoch 0.
+  Adam<float> restored;
+  CHECK(classifier(0).restore(path, &restored) == 1);
+  CHECK(restored.iterations() == 4);
+  std::remove(path.c_str());
   CHECK(recorder.calls ==
         std::vector<std::string>{"train_begin", "epoch_begin 0", "epoch_end 0", "epoch_begin 1"});
   CHECK(out.str().find("Interrupted (SIGINT) after batch 1/4 of epoch 2/3; this epoch is not "
@@ -448,7 +453,7 @@ TEST_CASE("Ctrl-C stops fit() after the current batch; completed epochs stay as 
   std::signal(SIGINT, previous);
 }
 
-TEST_CASE("Progress off a terminal: one line per epoch") {
+TEST_CASE("Progress off a terminal is one line per epoch") {
   Tensor<float> x, y;
   blobs(50, 25, x, y);
   auto model = classifier(26);
@@ -474,7 +479,7 @@ TEST_CASE("Progress off a terminal: one line per epoch") {
   CHECK(out.str().find('\r') == std::string::npos);
 }
 
-TEST_CASE("Progress on a terminal: a Keras bar redrawn in place") {
+TEST_CASE("Progress on a terminal is a Keras bar redrawn in place") {
   Tensor<float> x, y;
   blobs(64, 27, x, y);
   auto model = classifier(28);
@@ -532,27 +537,29 @@ TEST_CASE("History writes Keras's metrics as CSV and JSON") {
   history.write_json(json);
   CHECK(read(csv) == history.csv());
   CHECK(read(json) == history.json());
-  CHECK_FALSE(std::ifstream(csv + ".tmp").good());  // the temporary file was renamed
+  const std::string tmp = ".tmp" + std::to_string(getpid());  // atomic_file.hpp's temporary
+  CHECK_FALSE(std::ifstream(csv + tmp).good());               // it was renamed
   std::remove(csv.c_str());
   std::remove(json.c_str());
-  CHECK_THROWS_WITH_AS(history.write_csv("no/such/directory/h.csv"),
-                       "History::write_csv: cannot open 'no/such/directory/h.csv.tmp' for "
-                       "writing: No such file or directory",
-                       Error);
+  std::string message = "History::write_csv: cannot open 'no/such/directory/h.csv" + tmp +
+                        "' for writing: No such file or directory";
+  CHECK_THROWS_WITH_AS(history.write_csv("no/such/directory/h.csv"), message.c_str(), Error);
 
   // A full disk: the temporary file is a link to /dev/full, which accepts no byte.
-  std::remove("test_fit_full.csv.tmp");
-  REQUIRE(symlink("/dev/full", "test_fit_full.csv.tmp") == 0);
-  CHECK_THROWS_WITH_AS(history.write_csv("test_fit_full.csv"),
-                       "History::write_csv: cannot write 'test_fit_full.csv.tmp'", Error);
-  CHECK_FALSE(std::ifstream("test_fit_full.csv.tmp").good());  // the link was removed
+  const std::string full = "test_fit_full.csv";
+  std::remove((full + tmp).c_str());
+  REQUIRE(symlink("/dev/full", (full + tmp).c_str()) == 0);
+  message = "History::write_csv: cannot write '" + full + tmp + "': No space left on device";
+  CHECK_THROWS_WITH_AS(history.write_csv(full), message.c_str(), Error);
+  CHECK_FALSE(std::ifstream(full + tmp).good());  // the link was removed
+  CHECK_FALSE(std::ifstream(full).good());
+
   // A directory in the way of the rename.
   REQUIRE(mkdir("test_fit_directory", 0700) == 0);
-  CHECK_THROWS_WITH_AS(history.write_json("test_fit_directory"),
-                       "History::write_json: cannot rename 'test_fit_directory.tmp' to "
-                       "'test_fit_directory': Is a directory",
-                       Error);
-  CHECK_FALSE(std::ifstream("test_fit_directory.tmp").good());
+  message = "History::write_json: cannot rename 'test_fit_directory" + tmp +
+            "' to 'test_fit_directory': Is a directory";
+  CHECK_THROWS_WITH_AS(history.write_json("test_fit_directory"), message.c_str(), Error);
+  CHECK_FALSE(std::ifstream("test_fit_directory" + tmp).good());
   rmdir("test_fit_directory");
 
   History plain;

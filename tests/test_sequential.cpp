@@ -245,7 +245,7 @@ TEST_CASE("The training step's gradients match central differences of the loss")
   }
 }
 
-TEST_CASE("Softmax + cross-entropy: the fused gradient equals the unfused one") {
+TEST_CASE("Softmax + cross-entropy fused gives the gradient of the unfused pair") {
   const auto x = uniform({6, 4}, 3);
   const auto y = Tensor<double>::of({6}, {0, 1, 2, 2, 1, 0});
   auto fused = small_classifier();
@@ -308,7 +308,7 @@ TEST_CASE("Softmax + cross-entropy stays finite and exact on extreme logits") {
   CHECK(model.evaluate(x, y).loss == doctest::Approx(expected).epsilon(1e-12));
 }
 
-TEST_CASE("predict() returns probabilities batch by batch; predict_classes() their argmax") {
+TEST_CASE("predict() returns probabilities batch by batch and predict_classes() their argmax") {
   auto model = small_classifier();
   const auto x = uniform({7, 4}, 5);
   const auto whole = model.predict(x, 7);
@@ -475,4 +475,41 @@ TEST_CASE("restore() refuses a checkpoint whose random streams or optimizer slot
                               saved.optimizer_slots[1].second.shape().str() + ", got '" + slot +
                               "' of shape (4) in the checkpoint";
   CHECK_THROWS_WITH_AS(small.restore(reshaped, &adam), message.c_str(), Error);
+}
+
+TEST_CASE("save, load and predict give the same outputs as the saved model") {
+  auto model = mnist_model4<float>();  // BatchNorm: moving statistics are state too
+  model.build({1, 28, 28}, 13);
+  Random statistics(14);  // moving statistics other than their initial 0 and 1
+  for (Parameter<float>* p : model.parameters())
+    if (!p->trainable) p->value.fill_uniform(statistics, 0.5f, 1.5f);
+  const std::string path = "test_sequential_model4.ckpt";
+  model.save(path);
+  const auto loaded = Sequential<float>::load(path);
+  std::remove(path.c_str());
+  CHECK(loaded.summary() == model.summary());
+  Tensor<float> x({3, 1, 28, 28});
+  Random random(15);
+  x.fill_uniform(random, 0.0f, 1.0f);
+  const auto expected = model.predict(x), actual = loaded.predict(x);
+  CHECK(std::equal(actual.begin(), actual.end(), expected.begin()));
+}
+
+TEST_CASE("restore() from a file names the tensor that differs") {
+  Sequential<float> source;
+  source.add<Conv2D>(4, 3).add<ReLU>().add<Flatten>().add<Dense>(3);
+  source.build({1, 8, 8}, 0);
+  const std::string path = "test_sequential_mismatch.ckpt";
+  source.save(path, nullptr, 2);
+  Sequential<float> same, other;
+  same.add<Conv2D>(4, 3).add<ReLU>().add<Flatten>().add<Dense>(3);
+  same.build({1, 8, 8}, 1);
+  CHECK(same.restore(path) == 2);
+  other.add<Conv2D>(4, 3).add<ReLU>().add<Flatten>().add<Dense>(5);
+  other.build({1, 8, 8}, 1);
+  CHECK_THROWS_WITH_AS(other.restore(path),
+                       "Sequential::restore: Dense 'dense' tensor 'kernel' expected shape (144, "
+                       "5), got 'kernel' of shape (144, 3) in the checkpoint",
+                       Error);
+  std::remove(path.c_str());
 }

@@ -55,7 +55,9 @@
 #include "minicnn/fit_options.hpp"
 #include "minicnn/history.hpp"
 #include "minicnn/interrupt.hpp"
+#include "minicnn/io/checkpoint_file.hpp"
 #include "minicnn/layer.hpp"
+#include "minicnn/layer_registry.hpp"
 #include "minicnn/loss.hpp"
 #include "minicnn/optimizer.hpp"
 #include "minicnn/progress_bar.hpp"
@@ -497,6 +499,34 @@ class Sequential {
       optimizer->set_iterations(c.iterations);
     }
     return c.epochs_completed;
+  }
+
+  // A model rebuilt from a checkpoint: each layer made from its kind and config
+  // (layer_registry.hpp), named as saved, built on the saved input shape, then restored. The
+  // loss is not part of a checkpoint: call set_loss() before training or evaluating.
+  static Sequential from_checkpoint(const Checkpoint<T>& c) {
+    Sequential model;
+    for (const auto& entry : c.layers) {
+      auto layer = make_layer<T>(entry.kind, entry.config);
+      layer->set_name(entry.name);
+      model.add(std::move(layer));
+    }
+    model.build(c.input_shape, 0);  // the initial weights are overwritten next
+    model.restore(c);
+    return model;
+  }
+
+  // The same, through a checkpoint file (io/checkpoint_file.hpp; written atomically, so an
+  // interrupted save leaves the previous file intact).
+  void save(const std::string& path, const Optimizer<T>* optimizer = nullptr,
+            Index epochs_completed = 0) const {
+    save_checkpoint(path, checkpoint(optimizer, epochs_completed));
+  }
+  Index restore(const std::string& path, Optimizer<T>* optimizer = nullptr) {
+    return restore(load_checkpoint<T>(path), optimizer);
+  }
+  static Sequential load(const std::string& path) {
+    return from_checkpoint(load_checkpoint<T>(path));
   }
 
  private:
