@@ -177,6 +177,43 @@ TEST_CASE("A steady-state training step allocates nothing in the model") {
   CHECK(allocations.load() - before == 0);
 }
 
+TEST_CASE("fit() allocates per epoch, never per batch, from tensors and from a Dataset") {
+  // The same fit on 2 and on 20 batches of 8 must allocate the same number of times.
+  Dataset data;
+  data.images.resize({160, 1, 1, 2});
+  data.labels.resize({160});
+  Random random(30);
+  for (Index n = 0; n < 160; ++n) {
+    data.labels[n] = static_cast<std::int32_t>(n % 3);
+    for (Index i = 0; i < 2; ++i)
+      data.images[2 * n + i] = static_cast<std::uint8_t>(random.below(256));
+  }
+  const auto normalization = Normalization<float>::scale();
+  auto count = [&](Index samples, bool from_dataset) {
+    Tensor<float> x({samples, 1, 1, 2}), y({samples});
+    const auto part = take(data, samples);
+    for (Index i = 0; i < 2 * samples; ++i)
+      x[i] = static_cast<float>(part.images[i]) / 255.0f;
+    for (Index n = 0; n < samples; ++n)
+      y[n] = static_cast<float>(part.labels[n]);
+    Sequential<float> model;
+    model.add<Flatten>().add<Dense>(4).add<ReLU>().add<Dense>(3).add<Softmax>();
+    model.build({1, 1, 2}, 31);
+    model.set_loss(std::make_unique<SparseCategoricalCrossentropy<float>>());
+    SGD<float> sgd(0.1, 0.9);
+    auto options = quiet(1, 8);
+    options.validation_split = 0.25;
+    const long before = allocations.load();
+    if (from_dataset)
+      model.fit(part, normalization, sgd, options);
+    else
+      model.fit(x, y, sgd, options);
+    return allocations.load() - before;
+  };
+  CHECK(count(16, false) == count(160, false));
+  CHECK(count(16, true) == count(160, true));
+}
+
 TEST_CASE("Resuming from a checkpoint equals the uninterrupted run, bit for bit") {
   // Dropout (a random stream) and Adam (moments, iteration count) make every piece of state
   // matter: a resume that forgot one of them would drift.
