@@ -10,6 +10,7 @@
 //   options.epochs = 5;
 //   History history = model.fit(x_train, y_train, adam, options);
 //   auto [loss, accuracy] = model.evaluate(x_test, y_test);
+//   model.save("model.ckpt", &adam, options.epochs);   // resume later with restore()
 //
 // Layers are added either constructed (add(std::make_unique<Conv2D<float>>(32, 3))) or by
 // template name with their constructor arguments (add<Conv2D>(32, 3)), which reads like the
@@ -31,8 +32,8 @@
 // reallocates only when growing), so a steady-state step allocates nothing in the model itself.
 //
 // Threads: add, build, set_loss, fit, compute_gradients, train_on_batch and restore change the
-// model and need exclusive use of it. evaluate, predict, predict_classes, summary and checkpoint
-// are const: they use buffers of their own per call (layers run inference without touching
+// model and need exclusive use of it. evaluate, predict, predict_classes, summary, checkpoint
+// and save are const: they use buffers of their own per call (layers run inference without touching
 // shared state, see layer.hpp), so several threads may call them at once on a model nobody
 // trains.
 #pragma once
