@@ -17,9 +17,11 @@
 #include <unistd.h>
 
 #include "minicnn/layers/activations.hpp"
+#include "minicnn/layers/conv2d.hpp"
 #include "minicnn/layers/dense.hpp"
 #include "minicnn/layers/dropout.hpp"
 #include "minicnn/layers/flatten.hpp"
+#include "minicnn/layers/max_pool2d.hpp"
 #include "minicnn/layers/softmax.hpp"
 #include "minicnn/losses/cross_entropy.hpp"
 #include "minicnn/optimizers/adam.hpp"
@@ -163,6 +165,24 @@ TEST_CASE("The same seed gives bit-identical weights, another shuffle seed does 
   const auto first = train(7);
   CHECK(train(7) == first);
   CHECK(train(8) != first);
+
+  // A convolutional model, whose layers split batches over OpenMP threads.
+  Tensor<float> images({40, 1, 8, 8}), labels({40});
+  Random random(29);
+  images.fill_uniform(random, 0.0f, 1.0f);
+  for (Index n = 0; n < 40; ++n)
+    labels[n] = static_cast<float>(n % 3);
+  auto train_conv = [&] {
+    Sequential<float> model;
+    model.add<Conv2D>(4, 3).add<ReLU>().add<MaxPool2D>(2).add<Flatten>();
+    model.add<Dropout>(0.3).add<Dense>(3).add<Softmax>();
+    model.build({1, 8, 8}, 30);
+    model.set_loss(std::make_unique<SparseCategoricalCrossentropy<float>>());
+    Adam<float> adam(0.01);
+    model.fit(images, labels, adam, quiet(2, 8));
+    return weights(model);
+  };
+  CHECK(train_conv() == train_conv());
 }
 
 TEST_CASE("A steady-state training step allocates nothing in the model") {
