@@ -1,7 +1,31 @@
-// The umbrella header: everything minicnn offers.
+// The umbrella header: everything minicnn offers. Including single headers instead keeps builds
+// faster; each header includes what it needs.
 #pragma once
 
+#include "minicnn/callback.hpp"
+#include "minicnn/data/batches.hpp"
+#include "minicnn/data/loaders.hpp"
+#include "minicnn/data/normalization.hpp"
 #include "minicnn/error.hpp"
+#include "minicnn/initializers.hpp"
+#include "minicnn/io/checkpoint_file.hpp"
 #include "minicnn/layer.hpp"
+#include "minicnn/layer_registry.hpp"
+#include "minicnn/layers/activations.hpp"
+#include "minicnn/layers/avg_pool2d.hpp"
+#include "minicnn/layers/batch_norm.hpp"
+#include "minicnn/layers/conv2d.hpp"
 #include "minicnn/layers/dense.hpp"
+#include "minicnn/layers/dropout.hpp"
+#include "minicnn/layers/flatten.hpp"
+#include "minicnn/layers/global_average_pooling2d.hpp"
+#include "minicnn/layers/max_pool2d.hpp"
+#include "minicnn/layers/softmax.hpp"
+#include "minicnn/losses/cross_entropy.hpp"
+#include "minicnn/losses/mean_squared_error.hpp"
+#include "minicnn/models.hpp"
+#include "minicnn/optimizers/adam.hpp"
+#include "minicnn/optimizers/rmsprop.hpp"
+#include "minicnn/optimizers/sgd.hpp"
+#include "minicnn/sequential.hpp"
 #include "minicnn/tensor.hpp"
