@@ -7,26 +7,12 @@
 
 #include "minicnn/io/checkpoint_file.hpp"
 #include "minicnn/layer_registry.hpp"
+#include "support/temp_files.hpp"
 
 using namespace minicnn;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A fresh directory under the system's temporary directory, removed at the end of the test.
-struct TemporaryDirectory {
-  TemporaryDirectory() {
-    path = fs::temp_directory_path() /
-           ("minicnn-checkpoint-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
-    fs::create_directories(path);
-  }
-  ~TemporaryDirectory() { fs::remove_all(path); }
-  static int& counter() {
-    static int n = 0;
-    return n;
-  }
-  fs::path path;
-};
 
 template <typename T>
 Checkpoint<T> sample_checkpoint() {
@@ -93,11 +79,6 @@ void check_equal(const Checkpoint<T>& a, const Checkpoint<T>& b) {
   CHECK(a.epochs_completed == b.epochs_completed);
 }
 
-std::string read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 // Replaces the trailing CRC-32 so that a deliberately malformed body passes the checksum.
 std::string with_valid_checksum(std::string bytes) {
   const std::size_t body = bytes.size() - 4;
@@ -110,7 +91,7 @@ std::string with_valid_checksum(std::string bytes) {
 }  // namespace
 
 TEST_CASE("a checkpoint reads back bit-identical, in float and in double") {
-  TemporaryDirectory dir;
+  testing::TempDir dir;
   const auto f = sample_checkpoint<float>();
   save_checkpoint((dir.path / "f.mcnn").string(), f);
   check_equal(f, load_checkpoint<float>((dir.path / "f.mcnn").string()));
@@ -232,10 +213,10 @@ TEST_CASE("absurd counts and sizes are refused before anything is allocated") {
 }
 
 TEST_CASE("a failed save leaves the previous file intact") {
-  TemporaryDirectory dir;
+  testing::TempDir dir;
   const std::string path = (dir.path / "model.mcnn").string();
   save_checkpoint(path, sample_checkpoint<float>());
-  const std::string before = read_bytes(path);
+  const testing::Bytes before = testing::read_raw(path);
   // The target's directory disappears: the temporary cannot be created.
   const std::string missing = (dir.path / "gone" / "model.mcnn").string();
   CHECK_THROWS_WITH_AS(save_checkpoint(missing, sample_checkpoint<float>()),
@@ -247,7 +228,7 @@ TEST_CASE("a failed save leaves the previous file intact") {
   fs::create_directories(dir.path / "taken.mcnn");
   CHECK_THROWS_AS(save_checkpoint((dir.path / "taken.mcnn").string(), sample_checkpoint<float>()),
                   Error);
-  CHECK(read_bytes(path) == before);
+  CHECK(testing::read_raw(path) == before);
   int files = 0;
   for (const auto& entry : fs::directory_iterator(dir.path))
     files += entry.is_regular_file();

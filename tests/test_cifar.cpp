@@ -11,44 +11,16 @@
 #include <vector>
 
 #include "minicnn/data/cifar.hpp"
+#include "support/temp_files.hpp"
 
 using namespace minicnn;
+using testing::Bytes;
+using testing::read_raw;
+using testing::TempDir;
+using testing::write_gz;
+using testing::write_raw;
 
 namespace {
-
-using Bytes = std::vector<unsigned char>;
-
-// A fresh directory under /tmp, removed with its contents at the end of the test.
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    char name[] = "/tmp/minicnn-test-cifar-XXXXXX";
-    REQUIRE(mkdtemp(name) != nullptr);
-    path = name;
-  }
-  ~TempDir() {
-    std::error_code error;
-    std::filesystem::remove_all(path, error);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
-
-std::string write_raw(const std::string& path, const Bytes& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()),
-            static_cast<std::streamsize>(bytes.size()));
-  REQUIRE(out.good());
-  return path;
-}
-
-std::string write_gz(const std::string& path, const Bytes& bytes) {
-  gzFile file = gzopen(path.c_str(), "wb");
-  REQUIRE(file != nullptr);
-  REQUIRE(gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size())) ==
-          static_cast<int>(bytes.size()));
-  REQUIRE(gzclose(file) == Z_OK);
-  return path;
-}
 
 // The pixel of sample s, channel c, row h, column w in the generated files.
 unsigned char pixel(Index s, Index c, Index h, Index w) {

@@ -15,27 +15,16 @@
 
 #include "minicnn/data/batches.hpp"
 #include "minicnn/data/loaders.hpp"
+#include "support/temp_files.hpp"
 
 using namespace minicnn;
+using testing::Bytes;
+using testing::read_raw;
+using testing::TempDir;
+using testing::write_gz;
+using testing::write_raw;
 
 namespace {
-
-using Bytes = std::vector<unsigned char>;
-
-// A fresh directory under /tmp, removed with its contents at the end of the test.
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    char name[] = "/tmp/minicnn-test-dataset-XXXXXX";
-    REQUIRE(mkdtemp(name) != nullptr);
-    path = name;
-  }
-  ~TempDir() {
-    std::error_code error;
-    std::filesystem::remove_all(path, error);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
 
 void write_file(const std::string& path, const Bytes& bytes, bool gz) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());

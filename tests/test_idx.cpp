@@ -15,8 +15,14 @@
 #include <vector>
 
 #include "minicnn/data/idx.hpp"
+#include "support/temp_files.hpp"
 
 using namespace minicnn;
+using testing::Bytes;
+using testing::read_raw;
+using testing::TempDir;
+using testing::write_gz;
+using testing::write_raw;
 
 // Every allocation of this test program goes through these, so that a test can tell the largest
 // block requested while it ran: a corrupt header must not make the reader allocate its claim.
@@ -54,45 +60,6 @@ void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
 }
 
 namespace {
-
-using Bytes = std::vector<unsigned char>;
-
-// A fresh directory under /tmp, removed with its contents at the end of the test.
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    char name[] = "/tmp/minicnn-test-idx-XXXXXX";
-    REQUIRE(mkdtemp(name) != nullptr);
-    path = name;
-  }
-  ~TempDir() {
-    std::error_code error;
-    std::filesystem::remove_all(path, error);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
-
-std::string write_raw(const std::string& path, const Bytes& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()),
-            static_cast<std::streamsize>(bytes.size()));
-  REQUIRE(out.good());
-  return path;
-}
-
-std::string write_gz(const std::string& path, const Bytes& bytes) {
-  gzFile file = gzopen(path.c_str(), "wb");
-  REQUIRE(file != nullptr);
-  REQUIRE(gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size())) ==
-          static_cast<int>(bytes.size()));
-  REQUIRE(gzclose(file) == Z_OK);
-  return path;
-}
-
-Bytes read_raw(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(in), {});
-}
 
 void put_u32(Bytes& bytes, std::uint32_t value) {
   for (int shift = 24; shift >= 0; shift -= 8)
