@@ -49,54 +49,70 @@ void check_class_scores(const Loss<T>& loss, const Tensor<T>& prediction) {
 
 }  // namespace detail
 
-template <typename T>
-class CategoricalCrossentropy : public Loss<T> {
+// What both cross-entropies share: the from_logits switch, the batch mean, per-sample losses and
+// the logits equivalent. Derived supplies kind(), check(prediction, target) and
+// sample_loss(prediction, target, n, gradient, scale).
+template <typename T, typename Derived>
+class CrossEntropy : public Loss<T> {
  public:
-  explicit CategoricalCrossentropy(bool from_logits = false) : from_logits_(from_logits) {}
+  explicit CrossEntropy(bool from_logits) : from_logits_(from_logits) {}
 
   static std::unique_ptr<Loss<T>> from_config(const Config& config) {
-    return std::make_unique<CategoricalCrossentropy>(config.get_bool("from_logits"));
+    return std::make_unique<Derived>(config.get_bool("from_logits"));
   }
 
-  std::string kind() const override { return "CategoricalCrossentropy"; }
   Config config() const override { return Config().set("from_logits", from_logits_); }
   bool from_logits() const { return from_logits_; }
 
-  // L = mean_n loss_n                      prediction, target, *gradient: (N, K)
-  //   logits z:         loss_n = sum_k t_nk (logsumexp(z_n) - z_nk)
-  //                     dL/dz_nk = (softmax(z_n)_k sum_j t_nj - t_nk) / N
-  //   probabilities p:  loss_n = -sum_k t_nk log(max(p_nk, 1e-7))
-  //                     dL/dp_nk = -t_nk / p_nk / N, or 0 where p_nk < 1e-7
+  // L = mean_n loss_n; dL/dprediction = (d loss_n / d prediction_n) / N, row by row.
   T compute(const Tensor<T>& prediction, const Tensor<T>& target,
             Tensor<T>* gradient) const override {
-    check(prediction, target);
+    derived().check(prediction, target);
     const Index batch = prediction.dim(0);
     if (gradient != nullptr) gradient->resize(prediction.shape());
     const T scale = T(1) / static_cast<T>(batch);
     double total = 0.0;  // summed in double: a float batch sum would lose the small losses
     for (Index n = 0; n < batch; ++n)
-      total += sample_loss(prediction, target, n, gradient == nullptr ? nullptr : gradient->data(),
-                           scale);
+      total += derived().sample_loss(prediction, target, n,
+                                     gradient == nullptr ? nullptr : gradient->data(), scale);
     return static_cast<T>(total / static_cast<double>(batch));
   }
 
   // losses (N): loss_n for each sample.
   void per_sample(const Tensor<T>& prediction, const Tensor<T>& target,
                   Tensor<T>& losses) const override {
-    check(prediction, target);
+    derived().check(prediction, target);
     const Index batch = prediction.dim(0);
     losses.resize({batch});
     for (Index n = 0; n < batch; ++n)
-      losses[n] = sample_loss(prediction, target, n, nullptr, T(0));
+      losses[n] = derived().sample_loss(prediction, target, n, nullptr, T(0));
   }
 
   // The probability path's equivalent on logits; nullptr when this loss already takes logits.
   std::unique_ptr<Loss<T>> on_logits() const override {
     if (from_logits_) return nullptr;
-    return std::make_unique<CategoricalCrossentropy>(true);
+    return std::make_unique<Derived>(true);
   }
 
+ protected:
+  bool from_logits_;
+
  private:
+  const Derived& derived() const { return static_cast<const Derived&>(*this); }
+};
+
+template <typename T>
+class CategoricalCrossentropy : public CrossEntropy<T, CategoricalCrossentropy<T>> {
+ public:
+  explicit CategoricalCrossentropy(bool from_logits = false)
+      : CrossEntropy<T, CategoricalCrossentropy>(from_logits) {}
+
+  std::string kind() const override { return "CategoricalCrossentropy"; }
+
+ private:
+  friend class CrossEntropy<T, CategoricalCrossentropy>;
+  using CrossEntropy<T, CategoricalCrossentropy>::from_logits_;
+
   void check(const Tensor<T>& prediction, const Tensor<T>& target) const {
     detail::check_class_scores(*this, prediction);
     if (target.shape() != prediction.shape())
@@ -105,7 +121,12 @@ class CategoricalCrossentropy : public Loss<T> {
   }
 
   // loss_n of sample n; when gradient is not null, also writes row n of dL/dprediction, using
-  // scale = 1/N for the mean over the batch.
+  // scale = 1/N for the mean over the batch:
+  //   L = mean_n loss_n                      prediction, target, *gradient: (N, K)
+  //   logits z:         loss_n = sum_k t_nk (logsumexp(z_n) - z_nk)
+  //                     dL/dz_nk = (softmax(z_n)_k sum_j t_nj - t_nk) / N
+  //   probabilities p:  loss_n = -sum_k t_nk log(max(p_nk, 1e-7))
+  //                     dL/dp_nk = -t_nk / p_nk / N, or 0 where p_nk < 1e-7
   T sample_loss(const Tensor<T>& prediction, const Tensor<T>& target, Index n, T* gradient,
                 T scale) const {
     const Index classes = prediction.dim(1);
@@ -130,58 +151,20 @@ class CategoricalCrossentropy : public Loss<T> {
     }
     return -(t.array() * x.array().max(epsilon).log()).sum();
   }
-
-  bool from_logits_;
 };
 
 template <typename T>
-class SparseCategoricalCrossentropy : public Loss<T> {
+class SparseCategoricalCrossentropy : public CrossEntropy<T, SparseCategoricalCrossentropy<T>> {
  public:
-  explicit SparseCategoricalCrossentropy(bool from_logits = false) : from_logits_(from_logits) {}
-
-  static std::unique_ptr<Loss<T>> from_config(const Config& config) {
-    return std::make_unique<SparseCategoricalCrossentropy>(config.get_bool("from_logits"));
-  }
+  explicit SparseCategoricalCrossentropy(bool from_logits = false)
+      : CrossEntropy<T, SparseCategoricalCrossentropy>(from_logits) {}
 
   std::string kind() const override { return "SparseCategoricalCrossentropy"; }
-  Config config() const override { return Config().set("from_logits", from_logits_); }
-  bool from_logits() const { return from_logits_; }
-
-  // L = mean_n loss_n      prediction, *gradient: (N, K); target (N), class indices y_n
-  //   logits z:         loss_n = logsumexp(z_n) - z_n,y_n
-  //                     dL/dz_n = (softmax(z_n) - onehot(y_n)) / N
-  //   probabilities p:  loss_n = -log(max(p_n,y_n, 1e-7))
-  //                     dL/dp_n,y_n = -1 / p_n,y_n / N (0 where clipped), 0 for the other classes
-  T compute(const Tensor<T>& prediction, const Tensor<T>& target,
-            Tensor<T>* gradient) const override {
-    check(prediction, target);
-    const Index batch = prediction.dim(0);
-    if (gradient != nullptr) gradient->resize(prediction.shape());
-    const T scale = T(1) / static_cast<T>(batch);
-    double total = 0.0;  // summed in double: a float batch sum would lose the small losses
-    for (Index n = 0; n < batch; ++n)
-      total += sample_loss(prediction, target, n, gradient == nullptr ? nullptr : gradient->data(),
-                           scale);
-    return static_cast<T>(total / static_cast<double>(batch));
-  }
-
-  // losses (N): loss_n for each sample.
-  void per_sample(const Tensor<T>& prediction, const Tensor<T>& target,
-                  Tensor<T>& losses) const override {
-    check(prediction, target);
-    const Index batch = prediction.dim(0);
-    losses.resize({batch});
-    for (Index n = 0; n < batch; ++n)
-      losses[n] = sample_loss(prediction, target, n, nullptr, T(0));
-  }
-
-  // The probability path's equivalent on logits; nullptr when this loss already takes logits.
-  std::unique_ptr<Loss<T>> on_logits() const override {
-    if (from_logits_) return nullptr;
-    return std::make_unique<SparseCategoricalCrossentropy>(true);
-  }
 
  private:
+  friend class CrossEntropy<T, SparseCategoricalCrossentropy>;
+  using CrossEntropy<T, SparseCategoricalCrossentropy>::from_logits_;
+
   // Also checks every label, so that sample_loss() may index with it.
   void check(const Tensor<T>& prediction, const Tensor<T>& target) const {
     detail::check_class_scores(*this, prediction);
@@ -199,7 +182,12 @@ class SparseCategoricalCrossentropy : public Loss<T> {
   }
 
   // loss_n of sample n; when gradient is not null, also writes row n of dL/dprediction, using
-  // scale = 1/N for the mean over the batch.
+  // scale = 1/N for the mean over the batch:
+  //   L = mean_n loss_n      prediction, *gradient: (N, K); target (N), class indices y_n
+  //   logits z:         loss_n = logsumexp(z_n) - z_n,y_n
+  //                     dL/dz_n = (softmax(z_n) - onehot(y_n)) / N
+  //   probabilities p:  loss_n = -log(max(p_n,y_n, 1e-7))
+  //                     dL/dp_n,y_n = -1 / p_n,y_n / N (0 where clipped), 0 for the other classes
   T sample_loss(const Tensor<T>& prediction, const Tensor<T>& target, Index n, T* gradient,
                 T scale) const {
     const Index classes = prediction.dim(1);
@@ -225,8 +213,6 @@ class SparseCategoricalCrossentropy : public Loss<T> {
     }
     return -std::log(std::max(p, epsilon));
   }
-
-  bool from_logits_;
 };
 
 }  // namespace minicnn
