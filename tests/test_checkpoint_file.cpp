@@ -121,7 +121,13 @@ TEST_CASE("a file that is not a checkpoint is refused by its magic") {
                        "bytes MCNNCKPT at its start)",
                        Error);
   CHECK_THROWS_WITH_AS(load_checkpoint<float>("/nonexistent/model.mcnn"),
-                       "load_checkpoint: cannot open '/nonexistent/model.mcnn'", Error);
+                       "load_checkpoint: cannot open '/nonexistent/model.mcnn': No such file or "
+                       "directory",
+                       Error);
+  testing::TempDir dir;
+  CHECK_THROWS_WITH_AS(
+      load_checkpoint<float>(dir.path.string()),
+      ("load_checkpoint: cannot read '" + dir.path.string() + "': Is a directory").c_str(), Error);
 }
 
 TEST_CASE("an unknown format version is refused") {
@@ -189,27 +195,114 @@ TEST_CASE("absurd counts and sizes are refused before anything is allocated") {
   std::string many_layers = bytes;
   many_layers[layer_count_at + 3] = 0x7f;  // 2^30-ish layers
   CHECK_THROWS_WITH_AS(parse_checkpoint<float>("big.mcnn", with_valid_checksum(many_layers)),
-                       ("load_checkpoint: 'big.mcnn' is corrupt at byte 29: layer count claims " +
+                       ("load_checkpoint: 'big.mcnn' is corrupt at byte 25: layer count claims " +
                         std::to_string(0x7f000001u) + " items, more than the " +
                         std::to_string(bytes.size() - 4 - 29) + " remaining bytes can hold")
                            .c_str(),
                        Error);
   // The kernel's first extent (after kind "Dense", name "d", 0 config entries, 1 tensor, name
-  // "kernel", rank 2) becomes 2^40 + 2: the shape is read whole (the offset is past it), then its
-  // size is checked against the bytes left.
+  // "kernel", rank 2) becomes 2^40 + 2: the shape is read whole, then its size is checked against
+  // the bytes left, and the message points at the start of the tensor (its name, at byte 51).
   const std::size_t extent_at = 29 + (4 + 5) + (4 + 1) + 4 + 4 + (4 + 6) + 4;
   std::string huge = bytes;
   huge[extent_at + 5] = 1;
   CHECK_THROWS_WITH_AS(parse_checkpoint<float>("huge.mcnn", with_valid_checksum(huge)),
-                       "load_checkpoint: 'huge.mcnn' is corrupt at byte 81: tensor 'kernel' of "
+                       "load_checkpoint: 'huge.mcnn' is corrupt at byte 51: tensor 'kernel' of "
                        "shape (1099511627778, 2) is larger than the file",
                        Error);
   std::string negative = bytes;
   negative[extent_at + 7] = static_cast<char>(0xff);
   CHECK_THROWS_WITH_AS(parse_checkpoint<float>("neg.mcnn", with_valid_checksum(negative)),
-                       "load_checkpoint: 'neg.mcnn' is corrupt at byte 73: layer tensors has a "
+                       "load_checkpoint: 'neg.mcnn' is corrupt at byte 65: layer tensors has a "
                        "negative extent -72057594037927934",
                        Error);
+}
+
+// The checkpoint the field-by-field refusals below damage: input (3), one Dense 'd' with a
+// (2, 2) kernel of ones, no random state, no optimizer. Its 111 bytes, by offset:
+//   0 magic, 8 version, 12 scalar, 13 input rank, 17 input extent, 25 layer count,
+//   29 kind "Dense", 38 name "d", 43 config count, 47 tensor count, 51 name "kernel",
+//   61 rank, 65 and 73 extents, 81 four float32 values, 97 random flag, 98 optimizer flag,
+//   99 epochs completed, 107 CRC-32.
+std::string small_dense_bytes() {
+  Checkpoint<float> c;
+  c.input_shape = {3};
+  typename Checkpoint<float>::LayerEntry dense;
+  dense.kind = "Dense";
+  dense.name = "d";
+  dense.tensors = {{"kernel", Tensor<float>({2, 2}, 1.0f)}};
+  c.layers = {dense};
+  const std::string bytes = checkpoint_bytes(c);
+  REQUIRE(bytes.size() == 111);
+  return bytes;
+}
+
+// `bytes` with `value` written little-endian over `width` bytes at `offset`, checksum renewed.
+std::string patched(std::string bytes, std::size_t offset, std::uint64_t value, int width) {
+  for (int i = 0; i < width; ++i)
+    bytes[offset + static_cast<std::size_t>(i)] = static_cast<char>((value >> (8 * i)) & 0xFF);
+  return with_valid_checksum(bytes);
+}
+
+TEST_CASE("every malformed field is refused, naming the byte where it starts") {
+  const std::string bytes = small_dense_bytes();
+  const auto refusal = [](const std::string& damaged) {
+    try {
+      parse_checkpoint<float>("bad.mcnn", damaged);
+    } catch (const Error& error) {
+      return std::string(error.what());
+    }
+    return std::string("accepted");
+  };
+  const std::string prefix = "load_checkpoint: 'bad.mcnn' is corrupt at byte ";
+  CHECK(refusal(patched(bytes, 12, 3, 1)) == prefix + "12: scalar type 3, expected 4 or 8");
+  CHECK(refusal(patched(bytes, 13, 5, 4)) ==
+        prefix + "13: input shape has rank 5, at most 4 allowed");
+  CHECK(refusal(patched(bytes, 29, 0x7f000005, 4)) ==
+        prefix + "29: layer kind claims 2130706437 bytes, more than the limit 1048576");
+  CHECK(refusal(patched(bytes, 29, 0x10005, 4)) ==
+        prefix + "29: layer kind needs 65541 bytes, only 74 remain");
+  CHECK(refusal(patched(bytes, 73, 4, 8)) ==
+        prefix + "81: tensor data needs 32 bytes, only 26 remain");
+  CHECK(refusal(patched(bytes, 97, 2, 1)) == prefix + "97: random flag is 2, expected 0 or 1");
+  CHECK(refusal(patched(bytes, 98, 7, 1)) == prefix + "98: optimizer flag is 7, expected 0 or 1");
+  CHECK(refusal(patched(bytes, 99, ~std::uint64_t{0}, 8)) ==
+        prefix + "99: epochs completed is -1, expected >= 0");
+}
+
+TEST_CASE("a config with a repeated key and impossible optimizer or random state are refused") {
+  Checkpoint<float> c;
+  c.input_shape = {2};
+  typename Checkpoint<float>::LayerEntry layer;
+  layer.kind = "Dropout";
+  layer.name = "x";
+  layer.config.set("a", "1").set("b", "2");  // keys at 49 and 59 ("b" itself at 63)
+  layer.has_random = true;
+  c.layers = {layer};
+  c.has_optimizer = true;
+  c.optimizer_kind = "SGD";
+  c.iterations = 4;
+  const std::string bytes = checkpoint_bytes(c);
+  // From the end: CRC 4, epochs 8, slot count 4, iterations 8, learning rate 8, optimizer config
+  // count 4, kind 4 + 3, optimizer flag 1, spare normal value 8, then the spare normal flag.
+  const std::size_t iterations_at = bytes.size() - 24;
+  const std::size_t spare_flag_at = bytes.size() - 53;
+  CHECK_THROWS_WITH_AS(parse_checkpoint<float>("dup.mcnn", patched(bytes, 63, 'a', 1)),
+                       "load_checkpoint: 'dup.mcnn' is corrupt at byte 59: layer config has the "
+                       "key 'a' twice",
+                       Error);
+  CHECK_THROWS_WITH_AS(
+      parse_checkpoint<float>("it.mcnn", patched(bytes, iterations_at, ~std::uint64_t{4}, 8)),
+      ("load_checkpoint: 'it.mcnn' is corrupt at byte " + std::to_string(iterations_at) +
+       ": iterations is -5, expected >= 0")
+          .c_str(),
+      Error);
+  CHECK_THROWS_WITH_AS(parse_checkpoint<float>("sn.mcnn", patched(bytes, spare_flag_at, 9, 1)),
+                       ("load_checkpoint: 'sn.mcnn' is corrupt at byte " +
+                        std::to_string(spare_flag_at) + ": spare normal flag is 9, expected 0 or 1")
+                           .c_str(),
+                       Error);
+  CHECK(parse_checkpoint<float>("ok.mcnn", bytes).iterations == 4);
 }
 
 TEST_CASE("a failed save leaves the previous file intact") {
@@ -226,8 +319,12 @@ TEST_CASE("a failed save leaves the previous file intact") {
                        Error);
   // The target is a directory: the rename fails and the temporary is removed.
   fs::create_directories(dir.path / "taken.mcnn");
-  CHECK_THROWS_AS(save_checkpoint((dir.path / "taken.mcnn").string(), sample_checkpoint<float>()),
-                  Error);
+  const std::string taken = (dir.path / "taken.mcnn").string();
+  CHECK_THROWS_WITH_AS(save_checkpoint(taken, sample_checkpoint<float>()),
+                       ("save_checkpoint: cannot rename '" + taken + ".tmp" +
+                        std::to_string(::getpid()) + "' to '" + taken + "': Is a directory")
+                           .c_str(),
+                       Error);
   CHECK(testing::read_raw(path) == before);
   int files = 0;
   for (const auto& entry : fs::directory_iterator(dir.path))
@@ -282,5 +379,9 @@ TEST_CASE("an unknown kind is refused with the list of known ones") {
                        Error);
   CHECK_THROWS_WITH_AS(make_optimizer<float>("Adagrad", Config()),
                        "make_optimizer: unknown kind 'Adagrad'; known kinds: Adam, RMSprop, SGD",
+                       Error);
+  CHECK_THROWS_WITH_AS(make_loss<float>("Hinge", Config()),
+                       "make_loss: unknown kind 'Hinge'; known kinds: CategoricalCrossentropy, "
+                       "MeanSquaredError, SparseCategoricalCrossentropy",
                        Error);
 }

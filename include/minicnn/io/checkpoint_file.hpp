@@ -24,12 +24,14 @@
 // naming the file, and never makes minicnn allocate what a broken header claims.
 #pragma once
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <limits>
 #include <string>
 #include <type_traits>
@@ -131,8 +133,10 @@ class Reader {
   std::size_t offset() const { return offset_; }
   std::size_t remaining() const { return size_ - offset_; }
 
-  [[noreturn]] void corrupt(const std::string& what) const {
-    fail("load_checkpoint: '", path_, "' is corrupt at byte ", offset_, ": ", what);
+  // Refuses the file, naming the byte offset where the offending field starts.
+  [[noreturn]] void corrupt(const std::string& what) const { corrupt_at(field_, what); }
+  [[noreturn]] void corrupt_at(std::size_t offset, const std::string& what) const {
+    fail("load_checkpoint: '", path_, "' is corrupt at byte ", offset, ": ", what);
   }
 
   void need(std::size_t bytes, const char* what) const {
@@ -141,6 +145,7 @@ class Reader {
   }
   template <typename U>
   U integer(const char* what) {
+    field_ = offset_;
     need(sizeof(U), what);
     std::make_unsigned_t<U> bits = 0;
     for (std::size_t i = 0; i < sizeof(U); ++i)
@@ -171,6 +176,19 @@ class Reader {
     offset_ += length;
     return text;
   }
+  // A one-byte flag: 0 or 1.
+  bool flag(const char* what) {
+    const auto value = integer<std::uint8_t>(what);
+    if (value > 1)
+      corrupt(detail::concat(what, " is ", static_cast<int>(value), ", expected 0 or 1"));
+    return value == 1;
+  }
+  // A non-negative i64 (a count of iterations or epochs).
+  Index non_negative(const char* what) {
+    const auto value = integer<std::int64_t>(what);
+    if (value < 0) corrupt(detail::concat(what, " is ", value, ", expected >= 0"));
+    return static_cast<Index>(value);
+  }
   // A count of items each at least `min_item_bytes` long: bounded by the bytes that remain.
   std::uint32_t count(const char* what, std::size_t min_item_bytes) {
     const auto n = integer<std::uint32_t>(what);
@@ -195,7 +213,9 @@ class Reader {
     Config c;
     const auto entries = count(what, 8);
     for (std::uint32_t i = 0; i < entries; ++i) {
+      const std::size_t key_at = offset_;
       std::string key = string(what);
+      if (c.has(key)) corrupt_at(key_at, detail::concat(what, " has the key '", key, "' twice"));
       c.set(key, string(what));
     }
     return c;
@@ -205,6 +225,7 @@ class Reader {
     std::vector<std::pair<std::string, Tensor<T>>> named;
     const auto n = count(what, 8);
     for (std::uint32_t i = 0; i < n; ++i) {
+      const std::size_t tensor_at = offset_;
       std::string name = string(what);
       const Shape s = shape(what);
       // Extents are checked one by one against the bytes left, so their product cannot overflow.
@@ -212,9 +233,11 @@ class Reader {
       for (int axis = 0; axis < s.rank(); ++axis) {
         const auto extent = static_cast<std::size_t>(s[axis]);
         if (extent != 0 && elements > remaining() / extent)
-          corrupt(detail::concat("tensor '", name, "' of shape ", s, " is larger than the file"));
+          corrupt_at(tensor_at, detail::concat("tensor '", name, "' of shape ", s,
+                                               " is larger than the file"));
         elements *= extent;
       }
+      field_ = offset_;
       need(elements * scalar, "tensor data");
       Tensor<T> tensor(s);
       for (T& value : tensor)
@@ -230,6 +253,7 @@ class Reader {
   const char* data_;
   std::size_t size_;
   std::size_t offset_ = 0;
+  std::size_t field_ = 0;  // where the field being read starts
 };
 
 }  // namespace checkpoint_format
@@ -320,42 +344,51 @@ Checkpoint<T> parse_checkpoint(const std::string& path, const std::string& bytes
     layer.name = r.string("layer name");
     layer.config = r.config("layer config");
     layer.tensors = r.template tensors<T>("layer tensors", scalar);
-    const auto has_random = r.integer<std::uint8_t>("random flag");
-    if (has_random > 1)
-      r.corrupt(detail::concat("random flag ", int(has_random), ", expected 0 or 1"));
-    layer.has_random = has_random == 1;
+    layer.has_random = r.flag("random flag");
     if (layer.has_random) {
       for (std::uint64_t& word : layer.random.words)
         word = r.integer<std::uint64_t>("random state");
-      layer.random.has_spare_normal = r.integer<std::uint8_t>("random state") != 0;
+      layer.random.has_spare_normal = r.flag("spare normal flag");
       layer.random.spare_normal = r.real64("random state");
     }
     c.layers.push_back(std::move(layer));
   }
-  const auto has_optimizer = r.integer<std::uint8_t>("optimizer flag");
-  if (has_optimizer > 1)
-    r.corrupt(detail::concat("optimizer flag ", int(has_optimizer), ", expected 0 or 1"));
-  c.has_optimizer = has_optimizer == 1;
+  c.has_optimizer = r.flag("optimizer flag");
   if (c.has_optimizer) {
     c.optimizer_kind = r.string("optimizer kind");
     c.optimizer_config = r.config("optimizer config");
     c.learning_rate = r.real64("learning rate");
-    c.iterations = static_cast<Index>(r.integer<std::int64_t>("iterations"));
+    c.iterations = r.non_negative("iterations");
     c.optimizer_slots = r.template tensors<T>("optimizer slots", scalar);
   }
-  c.epochs_completed = static_cast<Index>(r.integer<std::int64_t>("epochs completed"));
+  c.epochs_completed = r.non_negative("epochs completed");
   if (r.remaining() != 0)
-    r.corrupt(detail::concat(r.remaining(), " unexpected bytes before the checksum"));
+    r.corrupt_at(r.offset(),
+                 detail::concat(r.remaining(), " unexpected bytes before the checksum"));
   return c;
 }
 
-// Reads and validates the checkpoint at `path`.
+// Reads and validates the checkpoint at `path`. The file is read with POSIX calls, so that
+// every failure (missing file, a directory, an I/O error) becomes an Error with the system's
+// reason instead of a stream's silent failbit or std::ios_base::failure.
 template <typename T>
 Checkpoint<T> load_checkpoint(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("load_checkpoint: cannot open '", path, "'");
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) fail("load_checkpoint: cannot read '", path, "'");
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail("load_checkpoint: cannot open '", path, "': ", std::strerror(errno));
+  std::string bytes;
+  char buffer[1 << 16];
+  for (;;) {
+    const ssize_t got = ::read(fd, buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      const int error = errno;
+      ::close(fd);
+      fail("load_checkpoint: cannot read '", path, "': ", std::strerror(error));
+    }
+    if (got == 0) break;
+    bytes.append(buffer, static_cast<std::size_t>(got));
+  }
+  ::close(fd);
   return parse_checkpoint<T>(path, bytes);
 }
 
