@@ -38,8 +38,12 @@ inline void write_file_atomically(const std::string& path, const std::string& co
     data += written;
     left -= static_cast<std::size_t>(written);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    const int error = errno;
+  // close() even when fsync() failed: the descriptor must not leak.
+  const int synced = ::fsync(fd);
+  const int sync_error = errno;
+  const int closed = ::close(fd);
+  if (synced != 0 || closed != 0) {
+    const int error = synced != 0 ? sync_error : errno;
     std::remove(temporary.c_str());
     fail(who, ": cannot flush '", temporary, "' to disk: ", std::strerror(error));
   }
