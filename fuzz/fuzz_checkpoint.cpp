@@ -1,0 +1,51 @@
+// libFuzzer target: the checkpoint reader, parse_checkpoint<T>(name, bytes) (checkpoint_file.hpp),
+// which parses from memory.
+//
+// A mutated file almost always fails the CRC-32 check before its body is parsed, so each input
+// is parsed twice: as it is (the magic, version and checksum paths), and with its last 4 bytes
+// replaced by the checksum of the rest (the body parser, which must bound every count and size by
+// the bytes that remain). Both are parsed as float and as double. Whatever the reader accepts
+// must survive a round trip: written by checkpoint_bytes and parsed again, it gives the same
+// bytes again.
+#include <cstdint>
+#include <string>
+
+#include "fuzz_support.hpp"
+#include "minicnn/io/checkpoint_file.hpp"
+
+namespace {
+
+using minicnn::fuzz::require;
+
+const std::string kName = "fuzz.ckpt";
+
+template <typename T>
+void parse(const std::string& bytes) {
+  minicnn::Checkpoint<T> checkpoint;
+  try {
+    checkpoint = minicnn::parse_checkpoint<T>(kName, bytes);
+  } catch (const minicnn::Error& error) {
+    require(minicnn::fuzz::names(error.what(), kName), "a checkpoint error does not name the file");
+    return;
+  }
+  const std::string written = minicnn::checkpoint_bytes(checkpoint);
+  const std::string again = minicnn::checkpoint_bytes(minicnn::parse_checkpoint<T>(kName, written));
+  require(again == written, "a checkpoint accepted by the reader does not round-trip");
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string bytes(reinterpret_cast<const char*>(data), size);
+  parse<float>(bytes);
+  parse<double>(bytes);
+  namespace f = minicnn::checkpoint_format;
+  if (bytes.size() < f::kChecksumBytes) return 0;
+  const std::size_t body = bytes.size() - f::kChecksumBytes;
+  std::uint32_t crc = f::crc32_of(bytes.data(), body);
+  for (std::size_t i = 0; i < f::kChecksumBytes; ++i, crc >>= 8)
+    bytes[body + i] = static_cast<char>(crc & 0xFF);
+  parse<float>(bytes);
+  parse<double>(bytes);
+  return 0;
+}

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets of fuzz/ with Debian's clang under AddressSanitizer and
+# UndefinedBehaviorSanitizer, then runs each for SECONDS on a corpus grown from generated seeds
+# (scripts/make_fuzz_seeds.py), and prints per target the executions run and the findings.
+# Exits non-zero when any target finds something: a crash, a sanitizer report, an exception other
+# than minicnn::Error, a broken invariant, a timeout (> 10 s on one input), or more than 2 GB.
+#
+# Usage: bash scripts/fuzz.sh [SECONDS] [TARGET...]     (default 30 s, every target)
+#   $MINICNN_FUZZ_DIR   build and corpus directory (default build-fuzz)
+#   $MINICNN_FUZZ_JOBS  targets run at the same time, one core each (default 1)
+#   $MINICNN_FUZZ_RUNS  stop a target after this many executions if SECONDS have not passed
+#   $CXX_FUZZ           the compiler (default clang++)
+# Findings are kept as $MINICNN_FUZZ_DIR/findings/TARGET/{crash,leak,timeout,oom}-*; reproduce
+# one with: $MINICNN_FUZZ_DIR/bin/TARGET FILE
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+seconds=${1:-30}
+shift || true
+targets=("$@")
+[[ ${#targets[@]} -gt 0 ]] || targets=(fuzz_idx fuzz_cifar10 fuzz_cifar100 fuzz_checkpoint)
+dir=${MINICNN_FUZZ_DIR:-$root/build-fuzz}
+jobs=${MINICNN_FUZZ_JOBS:-1}
+cxx=${CXX_FUZZ:-clang++}
+mkdir -p "$dir/bin" "$dir/logs"
+
+# -O1 -g: fast enough to run millions of inputs, and reports with line numbers.
+flags=(-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+       -fno-omit-frame-pointer -Wall -Wextra -Wpedantic
+       -I"$root/include" -I"$root/fuzz" $(pkg-config --cflags eigen3))
+for target in "${targets[@]}"; do
+  if [[ ! -x "$dir/bin/$target" || "$root/fuzz/$target.cpp" -nt "$dir/bin/$target" ]] ||
+     [[ -n $(find "$root/include" "$root/fuzz" -name '*.hpp' -newer "$dir/bin/$target") ]]; then
+    echo "building $target"
+    "$cxx" "${flags[@]}" "$root/fuzz/$target.cpp" -o "$dir/bin/$target" -lz
+  fi
+done
+
+python3 "$root/scripts/make_fuzz_seeds.py" "$dir/seeds"
+
+# Inputs up to 8 KiB: enough for two CIFAR records (2 x 3074 bytes) and any header.
+run() {
+  local target=$1 seeds=${1#fuzz_}
+  local corpus="$dir/corpus/$target" findings="$dir/findings/$target"
+  mkdir -p "$corpus" "$findings"
+  "$dir/bin/$target" "$corpus" "$dir/seeds/$seeds" -max_total_time="$seconds" -max_len=8192 \
+    -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$findings/" \
+    ${MINICNN_FUZZ_RUNS:+-runs=$MINICNN_FUZZ_RUNS} \
+    >"$dir/logs/$target.log" 2>&1
+}
+
+declare -A status
+running=()
+for target in "${targets[@]}"; do
+  echo "fuzzing $target for $seconds s (log: $dir/logs/$target.log)"
+  run "$target" &
+  running+=("$!:$target")
+  if [[ ${#running[@]} -ge $jobs ]]; then
+    for entry in "${running[@]}"; do
+      wait "${entry%%:*}" && status[${entry#*:}]=0 || status[${entry#*:}]=$?
+    done
+    running=()
+  fi
+done
+for entry in "${running[@]}"; do
+  wait "${entry%%:*}" && status[${entry#*:}]=0 || status[${entry#*:}]=$?
+done
+
+failed=0
+printf '%-18s %14s %10s %s\n' target executions exec/s findings
+for target in "${targets[@]}"; do
+  log="$dir/logs/$target.log"
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+  found=$(find "$dir/findings/$target" -type f | wc -l)
+  printf '%-18s %14s %10s %s\n' "$target" "${execs:-?}" "${speed:-?}" "$found"
+  if [[ ${status[$target]} -ne 0 || $found -ne 0 ]]; then
+    failed=1
+    echo "  FINDING in $target (exit ${status[$target]}):"
+    grep -m 5 -E 'ERROR|runtime error|invariant|uncaught|deadly signal' "$log" | sed 's/^/    /' || true
+    find "$dir/findings/$target" -type f | sed 's/^/    input: /'
+  fi
+done
+exit $failed

@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Writes small valid seed files for the fuzz targets (fuzz/), one directory per target:
+
+    python3 scripts/make_fuzz_seeds.py OUT_DIR     ->  OUT_DIR/{idx,cifar10,cifar100,checkpoint}/
+
+The seeds are generated in the real formats (include/minicnn/data/idx.hpp, cifar.hpp,
+io/checkpoint_file.hpp), a few hundred bytes to a few kilobytes each, so no data set is ever
+needed or committed. Valid files let the fuzzers start past the magic numbers and checksums.
+"""
+import gzip
+import os
+import struct
+import sys
+import zlib
+
+
+def idx(magic, extents, data):
+    return struct.pack(">I", magic) + b"".join(struct.pack(">I", e) for e in extents) + data
+
+
+def cifar(records, labels_per_record):
+    # Record r: labels (r % 10, r % 7 ...) within every range, then 3072 pixel bytes.
+    out = b""
+    for r in range(records):
+        out += bytes([(r + b) % 10 for b in range(labels_per_record)])
+        out += bytes((7 * r + i) % 256 for i in range(3072))
+    return out
+
+
+# Checkpoint format, little-endian (io/checkpoint_file.hpp).
+def u8(v): return struct.pack("<B", v)
+def u32(v): return struct.pack("<I", v)
+def i64(v): return struct.pack("<q", v)
+def u64(v): return struct.pack("<Q", v)
+def f64(v): return struct.pack("<d", v)
+def string(s): return u32(len(s)) + s.encode()
+def shape(extents): return u32(len(extents)) + b"".join(i64(e) for e in extents)
+def config(entries): return u32(len(entries)) + b"".join(string(k) + string(v) for k, v in entries)
+
+
+def tensors(named, scalar):
+    out = u32(len(named))
+    for name, extents in named:
+        count = 1
+        for e in extents:
+            count *= e
+        values = [0.25 * (i - 3) for i in range(count)]
+        fmt = "<f" if scalar == 4 else "<d"
+        out += string(name) + shape(extents) + b"".join(struct.pack(fmt, v) for v in values)
+    return out
+
+
+def checkpoint(scalar, layers, optimizer, epochs):
+    out = b"MCNNCKPT" + u32(1) + u8(scalar) + shape([3])
+    out += u32(len(layers))
+    for kind, name, cfg, named, random in layers:
+        out += string(kind) + string(name) + config(cfg) + tensors(named, scalar)
+        if random:
+            out += u8(1) + b"".join(u64(w) for w in (1, 2, 3, 4)) + u8(1) + f64(-0.5)
+        else:
+            out += u8(0)
+    if optimizer:
+        kind, cfg, slots = optimizer
+        out += u8(1) + string(kind) + config(cfg) + f64(0.01) + i64(7) + tensors(slots, scalar)
+    else:
+        out += u8(0)
+    out += i64(epochs)
+    return out + u32(zlib.crc32(out) & 0xFFFFFFFF)
+
+
+def seeds():
+    images = idx(0x803, [3, 2, 2], bytes(range(12)))
+    labels = idx(0x801, [5], bytes([0, 1, 2, 9, 3]))
+    yield "idx", "images", images
+    yield "idx", "labels", labels
+    yield "idx", "images.gz", gzip.compress(images, mtime=0)
+    yield "idx", "labels.gz", gzip.compress(labels, mtime=0)
+    yield "idx", "empty-images", idx(0x803, [0, 28, 28], b"")
+
+    for target, label_bytes in (("cifar10", 1), ("cifar100", 2)):
+        one, two = cifar(1, label_bytes), cifar(2, label_bytes)
+        yield target, "one-record", one
+        yield target, "two-records", two
+        yield target, "one-record.gz", gzip.compress(one, mtime=0)
+
+    dense = ("Dense", "dense_1", [("units", "2"), ("use_bias", "true")],
+             [("kernel", [3, 2]), ("bias", [2])], False)
+    dropout = ("Dropout", "dropout_1", [("rate", "0.5")], [], True)
+    adam = ("Adam", [("beta_1", "0.9"), ("beta_2", "0.999")],
+            [("kernel.m", [3, 2]), ("kernel.v", [3, 2])])
+    yield "checkpoint", "empty-float", checkpoint(4, [], None, 0)
+    yield "checkpoint", "dense-float", checkpoint(4, [dense], None, 1)
+    yield "checkpoint", "dense-dropout-adam-double", checkpoint(8, [dense, dropout], adam, 3)
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: make_fuzz_seeds.py OUT_DIR")
+    for target, name, data in seeds():
+        directory = os.path.join(sys.argv[1], target)
+        os.makedirs(directory, exist_ok=True)
+        with open(os.path.join(directory, name), "wb") as out:
+            out.write(data)
+
+
+if __name__ == "__main__":
+    main()
