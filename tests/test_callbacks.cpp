@@ -445,7 +445,7 @@ TEST_CASE("ReduceLROnPlateau ignores cooldown - 1 epochs after a reduction, as K
   // counts again: cooldown 2 ignores one epoch.
   Sequential<float> unused;
   SGD<float> sgd(1.0);
-  ReduceLROnPlateau<float> plateau("loss", 0.5, 1, 0.0, 2);
+  ReduceLROnPlateau<float> plateau("loss", 0.5, 1, 0.0, 0.0, 2);
   std::vector<double> rates;
   std::vector<Index> cooldowns;
   plateau.on_train_begin(unused, sgd);
@@ -461,14 +461,14 @@ TEST_CASE("ReduceLROnPlateau ignores cooldown - 1 epochs after a reduction, as K
   CHECK(plateau.best() == 0.5);
 
   SGD<float> longer(1.0);
-  ReduceLROnPlateau<float> three("loss", 0.5, 1, 0.0, 3);
+  ReduceLROnPlateau<float> three("loss", 0.5, 1, 0.0, 0.0, 3);
   CHECK(rates_after(three, longer, {1.0, 1.0, 1.0, 1.0, 1.0}) ==
         std::vector<double>{1.0, 0.5, 0.5, 0.5, 0.25});
 }
 
 TEST_CASE("ReduceLROnPlateau never goes below min_lr and stops once there") {
   SGD<float> sgd(1.0);
-  ReduceLROnPlateau<float> plateau("loss", 0.1, 1, 0.0, 0, 0.3);
+  ReduceLROnPlateau<float> plateau("loss", 0.1, 1, 0.0, 0.3);
   CHECK(rates_after(plateau, sgd, {1.0, 1.0, 1.0, 1.0}) ==
         std::vector<double>{1.0, 0.3, 0.3, 0.3});  // max(1.0 * 0.1, 0.3), then nothing
   CHECK(plateau.wait() == 2);  // still counting: lr is not above min_lr, nothing to reduce
@@ -536,9 +536,9 @@ TEST_CASE("Callbacks refuse bad arguments, naming themselves and the value") {
                        "ReduceLROnPlateau: expected patience >= 0, got -2", Error);
   CHECK_THROWS_WITH_AS(ReduceLROnPlateau<float>("loss", 0.1, 10, -1e-4),
                        "ReduceLROnPlateau: expected min_delta >= 0, got -0.0001", Error);
-  CHECK_THROWS_WITH_AS(ReduceLROnPlateau<float>("loss", 0.1, 10, 1e-4, -1),
+  CHECK_THROWS_WITH_AS(ReduceLROnPlateau<float>("loss", 0.1, 10, 1e-4, 0.0, -1),
                        "ReduceLROnPlateau: expected cooldown >= 0, got -1", Error);
-  CHECK_THROWS_WITH_AS(ReduceLROnPlateau<float>("loss", 0.1, 10, 1e-4, 0, -0.5),
+  CHECK_THROWS_WITH_AS(ReduceLROnPlateau<float>("loss", 0.1, 10, 1e-4, -0.5),
                        "ReduceLROnPlateau: expected min_lr >= 0, got -0.5", Error);
 }
 

@@ -93,9 +93,12 @@ class CosineDecay : public Callback<T> {
 template <typename T>
 class ReduceLROnPlateau : public Callback<T> {
  public:
+  // min_lr comes before cooldown (Keras has them the other way round): min_lr is the argument
+  // the API specifies and recipes set; a min_lr of 1e-6 passed where an Index cooldown is taken
+  // would silently become cooldown 0.
   explicit ReduceLROnPlateau(const std::string& monitor = "val_loss", double factor = 0.1,
-                             Index patience = 10, double min_delta = 1e-4, Index cooldown = 0,
-                             double min_lr = 0.0, MonitorMode mode = MonitorMode::automatic)
+                             Index patience = 10, double min_delta = 1e-4, double min_lr = 0.0,
+                             Index cooldown = 0, MonitorMode mode = MonitorMode::automatic)
       : monitor_("ReduceLROnPlateau", monitor, mode, min_delta),
         factor_(factor),
         patience_(patience),
