@@ -129,7 +129,7 @@ TEST_CASE("ReLU passes the gradient where x > 0 and blocks it elsewhere") {
   const auto y = apply(relu, x);
   const auto dy = Tensor<double>::of({1, 4}, {10, 20, 30, 40});
   Tensor<double> dx;
-  relu.backward(x, y, dy, dx);
+  relu.backward(x, y, dy, dx, Mode::training);
   const double expected[] = {0, 0, 30, 40};
   for (Index i = 0; i < 4; ++i)
     CHECK(dx[i] == expected[i]);
@@ -148,7 +148,7 @@ TEST_CASE("activations give the same numbers on 1 and 2 threads") {
   for (int t : {1, 2}) {
     omp_set_num_threads(t);
     tanh_layer.forward(x, y[t - 1], Mode::training);
-    tanh_layer.backward(x, y[t - 1], dy, dx[t - 1]);
+    tanh_layer.backward(x, y[t - 1], dy, dx[t - 1], Mode::training);
   }
   omp_set_num_threads(threads);
   CHECK(y[0].vector() == y[1].vector());
@@ -172,11 +172,11 @@ TEST_CASE("activations refuse bad arguments and shapes, naming themselves") {
                        "Sigmoid 'gate': expected input of shape (N, 4), got (2, 3)", Error);
   Tensor<float> good({2, 4}), dy({2, 5});
   sigmoid.forward(good, y, Mode::training);
-  CHECK_THROWS_WITH_AS(sigmoid.backward(good, y, dy, dx),
+  CHECK_THROWS_WITH_AS(sigmoid.backward(good, y, dy, dx, Mode::training),
                        "Sigmoid 'gate': expected output gradient of shape (2, 4), got (2, 5)",
                        Error);
   Tensor<float> right_dy({2, 4}), wrong_y({3, 4});
-  CHECK_THROWS_WITH_AS(sigmoid.backward(good, wrong_y, right_dy, dx),
+  CHECK_THROWS_WITH_AS(sigmoid.backward(good, wrong_y, right_dy, dx, Mode::training),
                        "Sigmoid 'gate': expected output of shape (2, 4), got (3, 4)", Error);
 }
 

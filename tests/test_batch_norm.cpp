@@ -176,11 +176,53 @@ TEST_CASE("BatchNorm's backward differentiates the last training forward, not a 
   auto plain = bn.clone();
   Tensor<double> y, dx_plain, y_other, dx;
   plain->forward(x, y, Mode::training);
-  plain->backward(x, y, dy, dx_plain);
+  plain->backward(x, y, dy, dx_plain, Mode::training);
   bn.forward(x, y, Mode::training);
   bn.forward(other, y_other, Mode::inference);  // e.g. a validation batch in between
-  bn.backward(x, y, dy, dx);
+  bn.backward(x, y, dy, dx, Mode::training);
   CHECK(dx.vector() == dx_plain.vector());
+}
+
+TEST_CASE(
+    "BatchNorm's inference backward differentiates the moving statistics, whatever came before") {
+  // The layer has normalised a training batch first: an inference-mode gradient must ignore the
+  // batch statistics that forward() cached and use dx = dy gamma / sqrt(moving_var + epsilon).
+  for (const Shape& shape : {Shape{4, 3}, Shape{3, 2, 3, 5}}) {
+    CAPTURE(shape);
+    BatchNorm<double> bn(0.5, 1e-2);
+    Random random(21);
+    bn.build(shape.sample(), random);
+    value(bn, kGamma).fill_uniform(random, 0.5, 1.5);
+    Tensor<double> batch(shape), y;
+    batch.fill_uniform(random, 2.0, 4.0);
+    bn.forward(batch, y, Mode::training);
+    const auto report = testing::check_layer_gradients(bn, shape, 22, Mode::inference);
+    INFO(report.worst_element);
+    CHECK(report.worst_error < 1e-6);
+
+    const Tensor<double> moving_mean = value(bn, kMovingMean);
+    const Tensor<double> moving_variance = value(bn, kMovingVariance);
+    Tensor<double> dy(shape), dx;
+    dy.fill_uniform(random, -1.0, 1.0);
+    bn.forward(batch, y, Mode::inference);
+    bn.backward(batch, y, dy, dx, Mode::inference);
+    const Index channels = shape[1];
+    const Index spatial = shape.size() / (shape[0] * channels);
+    for (Index i = 0; i < dx.size(); ++i) {
+      const Index c = (i / spatial) % channels;
+      const double scale = value(bn, kGamma)[c] / std::sqrt(moving_variance[c] + 1e-2);
+      CHECK(dx[i] == doctest::Approx(dy[i] * scale).epsilon(1e-12));
+    }
+    CHECK(value(bn, kMovingMean).vector() == moving_mean.vector());
+    CHECK(value(bn, kMovingVariance).vector() == moving_variance.vector());
+
+    // ... and leaves the training cache alone: the training gradient afterwards is unchanged.
+    auto untouched = bn.clone();
+    Tensor<double> dx_after, dx_expected;
+    bn.backward(batch, y, dy, dx_after, Mode::training);
+    untouched->backward(batch, y, dy, dx_expected, Mode::training);
+    CHECK(dx_after.vector() == dx_expected.vector());
+  }
 }
 
 TEST_CASE("BatchNorm gives the same numbers on 1 and 2 threads") {
@@ -197,7 +239,7 @@ TEST_CASE("BatchNorm gives the same numbers on 1 and 2 threads") {
     omp_set_num_threads(t);
     bn[t - 1] = prototype.clone();
     bn[t - 1]->forward(x, y[t - 1], Mode::training);
-    bn[t - 1]->backward(x, y[t - 1], dy, dx[t - 1]);
+    bn[t - 1]->backward(x, y[t - 1], dy, dx[t - 1], Mode::training);
   }
   omp_set_num_threads(threads);
   CHECK(y[0].vector() == y[1].vector());
@@ -238,9 +280,15 @@ TEST_CASE("BatchNorm refuses bad arguments and shapes, naming itself") {
                        "training mode (N*H*W), got 1 for input of shape (1, 3)",
                        Error);
   bn.forward(single, y, Mode::inference);  // no statistics to estimate: fine
+  Tensor<float> single_dy({1, 3}, 1.0f);
+  CHECK_THROWS_WITH_AS(bn.backward(single, y, single_dy, dx, Mode::training),
+                       "BatchNormalization 'bn': backward() called before a training-mode "
+                       "forward()",
+                       Error);
+  bn.backward(single, y, single_dy, dx, Mode::inference);  // the inference function: fine
   Tensor<float> good({2, 3}, 1.0f), dy({2, 2});
   bn.forward(good, y, Mode::training);
-  CHECK_THROWS_WITH_AS(bn.backward(good, y, dy, dx),
+  CHECK_THROWS_WITH_AS(bn.backward(good, y, dy, dx, Mode::training),
                        "BatchNormalization 'bn': expected output gradient of shape (2, 3), got "
                        "(2, 2)",
                        Error);

@@ -305,10 +305,10 @@ TEST_CASE("Conv2D backward adds to the parameter gradients") {
   const auto dy = random_tensor<double>({2, 2, 5, 5}, 8);
   Tensor<double> y, dx;
   conv.forward(x, y, Mode::training);
-  conv.backward(x, y, dy, dx);
+  conv.backward(x, y, dy, dx, Mode::training);
   const Tensor<double> once = conv.parameters()[0]->grad;
   const Tensor<double> bias_once = conv.parameters()[1]->grad;
-  conv.backward(x, y, dy, dx);
+  conv.backward(x, y, dy, dx, Mode::training);
   CHECK((conv.parameters()[0]->grad.vector() - 2 * once.vector()).cwiseAbs().maxCoeff() < 1e-12);
   CHECK((conv.parameters()[1]->grad.vector() - 2 * bias_once.vector()).cwiseAbs().maxCoeff() <
         1e-12);
@@ -333,7 +333,7 @@ TEST_CASE("Conv2D is deterministic across runs and thread counts") {
       Random random(11);
       conv.build(input.sample(), random);
       conv.forward(x, r.y, Mode::training);
-      conv.backward(x, r.y, dy, r.dx);
+      conv.backward(x, r.y, dy, r.dx, Mode::training);
       r.kernel_grad = conv.parameters()[0]->grad;
       r.bias_grad = conv.parameters()[1]->grad;
     });
@@ -411,7 +411,7 @@ TEST_CASE("Conv2D refuses bad arguments and shapes, naming itself") {
   conv.forward(x, y, Mode::training);
   Tensor<float> dy({2, 4, 4, 5});
   CHECK_THROWS_WITH_AS(
-      conv.backward(x, y, dy, dx),
+      conv.backward(x, y, dy, dx, Mode::training),
       "Conv2D 'conv': expected output gradient of shape (2, 4, 4, 6), got (2, 4, 4, 5)", Error);
 }
 

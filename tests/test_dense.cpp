@@ -76,7 +76,7 @@ TEST_CASE("Dense refuses bad arguments and shapes, naming itself") {
                        "Dense 'fc': expected input of shape (N, 5), got (2, 6)", Error);
   Tensor<float> good({2, 5}), dy({2, 3}), dx;
   dense.forward(good, y, Mode::training);
-  CHECK_THROWS_WITH_AS(dense.backward(good, y, dy, dx),
+  CHECK_THROWS_WITH_AS(dense.backward(good, y, dy, dx, Mode::training),
                        "Dense 'fc': expected output gradient of shape (2, 4), got (2, 3)", Error);
 }
 

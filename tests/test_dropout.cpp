@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "minicnn/layers/dropout.hpp"
@@ -109,7 +110,7 @@ TEST_CASE("Dropout's gradient passes through the kept units only, with their sca
   dropout.forward(x, y, Mode::training);
   Tensor<double> dy(x.shape());
   dy.fill_uniform(random, -1.0, 1.0);
-  dropout.backward(x, y, dy, dx);
+  dropout.backward(x, y, dy, dx, Mode::training);
   Index kept = 0;
   for (Index i = 0; i < x.size(); ++i) {
     if (y[i] == 0.0) {
@@ -141,6 +142,25 @@ TEST_CASE("Dropout gradients match central differences") {
   }
 }
 
+TEST_CASE("Dropout's inference backward is the identity, even after a training forward") {
+  Dropout<double> dropout(0.5);
+  Random random(16);
+  dropout.build({3, 4, 5}, random);
+  Tensor<double> x({2, 3, 4, 5}), y, dx;
+  x.fill_uniform(random, -1.0, 1.0);
+  dropout.forward(x, y, Mode::training);  // draws a mask that inference must not use
+  const Random::State stream = dropout.random_stream()->state();
+  const auto report = testing::check_layer_gradients(dropout, x.shape(), 17, Mode::inference);
+  INFO(report.worst_element);
+  CHECK(report.worst_error < 1e-6);
+  Tensor<double> dy(x.shape());
+  dy.fill_uniform(random, -1.0, 1.0);
+  dropout.backward(x, x, dy, dx, Mode::inference);
+  CHECK(dx.vector() == dy.vector());
+  const Random::State after = dropout.random_stream()->state();
+  CHECK(std::equal(after.words, after.words + 4, stream.words));
+}
+
 TEST_CASE("Dropout refuses bad rates and shapes, naming itself") {
   CHECK_THROWS_WITH_AS(Dropout<float>(1.0), "Dropout: expected rate in [0, 1), got 1", Error);
   CHECK_THROWS_WITH_AS(Dropout<float>(-0.5), "Dropout: expected rate in [0, 1), got -0.5", Error);
@@ -156,13 +176,15 @@ TEST_CASE("Dropout refuses bad rates and shapes, naming itself") {
   dropout.build({4}, random);
   CHECK_THROWS_WITH_AS(dropout.forward(x, y, Mode::training),
                        "Dropout 'drop': expected input of shape (N, 4), got (2, 3)", Error);
-  Tensor<float> good({2, 4}, 1.0f), dy({2, 5});
+  Tensor<float> good({2, 4}, 1.0f), dy({2, 5}), right_dy({2, 4});
+  CHECK_THROWS_WITH_AS(dropout.backward(good, good, right_dy, dx, Mode::training),
+                       "Dropout 'drop': backward() called before a training-mode forward()", Error);
   dropout.forward(good, y, Mode::training);
-  CHECK_THROWS_WITH_AS(dropout.backward(good, y, dy, dx),
+  CHECK_THROWS_WITH_AS(dropout.backward(good, y, dy, dx, Mode::training),
                        "Dropout 'drop': expected output gradient of shape (2, 4), got (2, 5)",
                        Error);
   Tensor<float> other_batch({3, 4}, 1.0f), other_dy({3, 4});
-  CHECK_THROWS_WITH_AS(dropout.backward(other_batch, y, other_dy, dx),
+  CHECK_THROWS_WITH_AS(dropout.backward(other_batch, y, other_dy, dx, Mode::training),
                        "Dropout 'drop': expected the input of the last training-mode forward(), "
                        "of shape (2, 4), got (3, 4)",
                        Error);

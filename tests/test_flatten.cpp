@@ -45,7 +45,7 @@ TEST_CASE("Flatten backward gives the gradient back its input shape") {
   Tensor<double> dy({2, 8});
   for (Index i = 0; i < dy.size(); ++i)
     dy[i] = static_cast<double>(10 * i);
-  flatten.backward(x, y, dy, dx);
+  flatten.backward(x, y, dy, dx, Mode::training);
   CHECK(dx.shape() == x.shape());
   CHECK(dx(1, 0, 1, 1) == dy(1, 3));
   CHECK(dx.vector() == dy.vector());
@@ -78,7 +78,7 @@ TEST_CASE("Flatten refuses wrong shapes, naming itself") {
                        Error);
   Tensor<float> good({2, 3, 4, 5}), dy({2, 59});
   flatten.forward(good, y, Mode::training);
-  CHECK_THROWS_WITH_AS(flatten.backward(good, y, dy, dx),
+  CHECK_THROWS_WITH_AS(flatten.backward(good, y, dy, dx, Mode::training),
                        "Flatten 'flat': expected output gradient of shape (2, 60), got (2, 59)",
                        Error);
 }

@@ -76,7 +76,7 @@ void check_layer(Layer<float>& layer, const std::string& name) {
   Tensor<float> y, dx;
   layer.forward(x, y, Mode::training);
   check_close(file, "y", y);
-  layer.backward(x, y, file.as<float>("r"), dx);
+  layer.backward(x, y, file.as<float>("r"), dx, Mode::training);
   check_close(file, "dx", dx);
   for (Parameter<float>* p : layer.parameters())
     if (p->trainable) check_close(file, "grad/" + p->name, p->grad);
@@ -287,7 +287,7 @@ TEST_CASE("BatchNorm matches PyTorch's BatchNorm1d/2d (momentum = 1 - PyTorch's,
     check_close(file, "y1", y);
     layer.forward(x, y, Mode::training);
     check_close(file, "y", y);
-    layer.backward(x, y, file.as<float>("r"), dx);
+    layer.backward(x, y, file.as<float>("r"), dx, Mode::training);
     check_close(file, "dx", dx);
     check_close(file, "grad/gamma", parameters[0]->grad);
     check_close(file, "grad/beta", parameters[1]->grad);

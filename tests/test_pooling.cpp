@@ -93,7 +93,7 @@ TEST_CASE("MaxPool2D sends the gradient to the first maximum of each window") {
     const auto y = run(pool, x, Mode::training);
     check_values(y, {1, 1, 1, 2}, {1, 3});
     Tensor<double> dx;
-    pool.backward(x, y, Tensor<double>::of({1, 1, 1, 2}, {10, 20}), dx);
+    pool.backward(x, y, Tensor<double>::of({1, 1, 1, 2}, {10, 20}), dx, Mode::training);
     check_values(dx, {1, 1, 2, 4}, {10, 0, 0, 20, 0, 0, 0, 0});
   }
   SUBCASE("overlapping windows that share their maximum add their gradients there") {
@@ -105,7 +105,7 @@ TEST_CASE("MaxPool2D sends the gradient to the first maximum of each window") {
     const auto y = run(pool, x, Mode::training);
     check_values(y, {1, 1, 2, 2}, {3, 3, 3, 3});
     Tensor<double> dx;
-    pool.backward(x, y, Tensor<double>::of({1, 1, 2, 2}, {1, 2, 4, 8}), dx);
+    pool.backward(x, y, Tensor<double>::of({1, 1, 2, 2}, {1, 2, 4, 8}), dx, Mode::training);
     check_values(dx, {1, 1, 3, 3}, {0, 0, 0, 0, 15, 0, 0, 0, 0});
   }
 }
@@ -186,6 +186,17 @@ TEST_CASE("Pooling gradients match central differences") {
     CHECK(max_report.worst_error < 1e-6);
     CHECK(max_report.elements_checked == c.input.size());
 
+    // Inference finds the maxima again in x: a training forward on other data first must not
+    // leak its recorded positions into the gradient.
+    Tensor<double> other(c.input), y_other;
+    other.fill_uniform(random, -1.0, 1.0);
+    max_pool.forward(other, y_other, Mode::training);
+    const auto inference_report =
+        testing::check_layer_gradients(max_pool, c.input, 4, Mode::inference);
+    INFO(inference_report.worst_element);
+    CHECK(inference_report.worst_error < 1e-6);
+    CHECK(inference_report.elements_checked == c.input.size());
+
     AvgPool2D<double> avg_pool(c.pool, c.strides, c.padding);
     avg_pool.build(c.input.sample(), random);
     const auto avg_report = testing::check_layer_gradients(avg_pool, c.input, 5);
@@ -216,7 +227,7 @@ TEST_CASE("Pooling is bit-identical across runs and thread counts") {
     Random unused(0);
     layer.build(x.shape().sample(), unused);
     layer.forward(x, y, Mode::training);
-    layer.backward(x, y, dy, dx);
+    layer.backward(x, y, dy, dx, Mode::training);
     omp_set_num_threads(previous);
   };
   auto same = [](const Tensor<float>& a, const Tensor<float>& b) {
@@ -292,27 +303,27 @@ TEST_CASE("Pooling layers refuse bad arguments and shapes, naming themselves") {
                        Error);
   Tensor<float> dy({3, 2, 2, 2});
   max_pool.forward(x, y, Mode::inference);
-  CHECK_THROWS_WITH_AS(max_pool.backward(x, y, dy, dx),
+  CHECK_THROWS_WITH_AS(max_pool.backward(x, y, dy, dx, Mode::training),
                        "MaxPooling2D 'pool': backward() called before a training-mode forward()",
                        Error);
   max_pool.forward(x, y, Mode::training);
   Tensor<float> smaller_batch({2, 2, 6, 6}, 1.0f), small_dy({2, 2, 2, 2});
-  CHECK_THROWS_WITH_AS(max_pool.backward(smaller_batch, y, small_dy, dx),
+  CHECK_THROWS_WITH_AS(max_pool.backward(smaller_batch, y, small_dy, dx, Mode::training),
                        "MaxPooling2D 'pool': backward() expected the last training-mode forward() "
                        "to output (2, 2, 2, 2), got (3, 2, 2, 2)",
                        Error);
   Tensor<float> bad_dy({3, 2, 2, 3});
   CHECK_THROWS_WITH_AS(
-      max_pool.backward(x, y, bad_dy, dx),
+      max_pool.backward(x, y, bad_dy, dx, Mode::training),
       "MaxPooling2D 'pool': expected output gradient of shape (3, 2, 2, 2), got (3, 2, 2, 3)",
       Error);
   avg_pool.forward(x, y, Mode::training);
   CHECK_THROWS_WITH_AS(
-      avg_pool.backward(x, y, bad_dy, dx),
+      avg_pool.backward(x, y, bad_dy, dx, Mode::training),
       "AveragePooling2D 'avg': expected output gradient of shape (3, 2, 3, 3), got (3, 2, 2, 3)",
       Error);
   global.forward(x, y, Mode::training);
-  CHECK_THROWS_WITH_AS(global.backward(x, y, bad_dy, dx),
+  CHECK_THROWS_WITH_AS(global.backward(x, y, bad_dy, dx, Mode::training),
                        "GlobalAveragePooling2D 'gap': expected output gradient of shape (3, 2), "
                        "got (3, 2, 2, 3)",
                        Error);

@@ -79,7 +79,7 @@ TEST_CASE("Softmax backward applies the Jacobian diag(y) - y y^T") {
   Tensor<double> y, dx;
   softmax.forward(x, y, Mode::training);
   // dx = y * (dy - <dy, y>) = (0.5 * (1 - 0.5), 0.5 * (0 - 0.5)) = (0.25, -0.25)
-  softmax.backward(x, y, Tensor<double>::of({1, 2}, {1, 0}), dx);
+  softmax.backward(x, y, Tensor<double>::of({1, 2}, {1, 0}), dx, Mode::training);
   CHECK(dx[0] == 0.25);
   CHECK(dx[1] == -0.25);
 }
@@ -102,9 +102,9 @@ TEST_CASE("Softmax refuses samples that are not rank 1 and wrong shapes, naming 
   Tensor<float> good({2, 5}, 0.0f), dy({2, 4}), right_dy({2, 5}), wrong_y({2, 4});
   softmax.forward(good, y, Mode::training);
   CHECK_THROWS_WITH_AS(
-      softmax.backward(good, y, dy, dx),
+      softmax.backward(good, y, dy, dx, Mode::training),
       "Softmax 'probabilities': expected output gradient of shape (2, 5), got (2, 4)", Error);
-  CHECK_THROWS_WITH_AS(softmax.backward(good, wrong_y, right_dy, dx),
+  CHECK_THROWS_WITH_AS(softmax.backward(good, wrong_y, right_dy, dx, Mode::training),
                        "Softmax 'probabilities': expected output of shape (2, 5), got (2, 4)",
                        Error);
 }

@@ -3,9 +3,16 @@
 //   build(input_shape, random)  once: infer the output shape of one sample from the input shape
 //                               of one sample, allocate and initialise parameters.
 //   forward(x, y, mode)         x is (N, input_shape...), y becomes (N, output_shape...).
-//   backward(x, y, dy, dx)      given the x and y of the last forward in training mode and
-//                               dy = dL/dy, writes dx = dL/dx and ADDS dL/dparameter into each
-//                               parameter's grad (see parameter.hpp).
+//   backward(x, y, dy, dx,      given dy = dL/dy, writes dx = dL/dx and ADDS dL/dparameter into
+//            mode)              each parameter's grad (see parameter.hpp). mode says which
+//                               function is differentiated:
+//                               training:  the last training-mode forward(), whose x and y these
+//                                          are; a layer may reuse what that forward() cached
+//                                          (Dropout's mask, BatchNorm's batch statistics).
+//                               inference: the inference function at x (y = forward(x, inference)),
+//                                          from x and y alone, reading and writing no training
+//                                          cache; what saliency and activation maximisation need
+//                                          (Sequential::input_gradient).
 //
 // Preconditions are checked and reported as minicnn::Error naming the layer, the expected and the
 // actual value. Inference-mode forward() changes no member that backward() or another inference
@@ -57,8 +64,9 @@ class Layer {
   const Shape& output_shape() const { return output_shape_; }
 
   virtual void forward(const Tensor<T>& x, Tensor<T>& y, Mode mode) = 0;
-  virtual void backward(const Tensor<T>& x, const Tensor<T>& y, const Tensor<T>& dy,
-                        Tensor<T>& dx) = 0;
+  // No default for `mode`: a caller must say which function it differentiates.
+  virtual void backward(const Tensor<T>& x, const Tensor<T>& y, const Tensor<T>& dy, Tensor<T>& dx,
+                        Mode mode) = 0;
 
   // Trainable and non-trainable parameters, in a fixed order.
   virtual std::vector<Parameter<T>*> parameters() { return {}; }

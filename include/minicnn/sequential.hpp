@@ -621,7 +621,7 @@ class Sequential {
     if (correct != nullptr) *correct = count_correct(*input, y);
     for (Index i = end - 1; i >= 0; --i) {
       const auto k = static_cast<std::size_t>(i);
-      layers_[k]->backward(i == 0 ? x : outputs_[k - 1], outputs_[k], *dy, *dx);
+      layers_[k]->backward(i == 0 ? x : outputs_[k - 1], outputs_[k], *dy, *dx, Mode::training);
       std::swap(dy, dx);
     }
     return loss;

@@ -63,7 +63,7 @@ inline GradientReport check_layer_gradients(const Layer<double>& layer, const Sh
   r.fill_uniform(random, -1.0, 1.0);
   for (Parameter<double>* p : analytic->parameters())
     if (p->trainable) p->grad.set_zero();
-  analytic->backward(x, y, r, dx);
+  analytic->backward(x, y, r, dx, mode);
 
   // L evaluated on a fresh clone, after `perturb` changes the clone or the input.
   auto loss = [&](const std::function<void(Layer<double>&, Tensor<double>&)>& perturb) {

@@ -41,8 +41,8 @@ class Elementwise : public Layer<T> {
   }
 
   // dx_i = f'(x_i) dy_i        x, y, dy, dx: (N, ...), same shape
-  void backward(const Tensor<T>& x, const Tensor<T>& y, const Tensor<T>& dy,
-                Tensor<T>& dx) override {
+  void backward(const Tensor<T>& x, const Tensor<T>& y, const Tensor<T>& dy, Tensor<T>& dx,
+                Mode) override {
     this->check_input(x);
     this->check_gradient(x, dy);
     if (y.shape() != x.shape())

@@ -65,7 +65,8 @@ class AvgPool2D : public Layer<T> {
   }
 
   // dx[n, c, ih, iw] = sum over the windows S containing (ih, iw) of dy[n, c, oh, ow] / |S|.
-  void backward(const Tensor<T>& x, const Tensor<T>&, const Tensor<T>& dy, Tensor<T>& dx) override {
+  void backward(const Tensor<T>& x, const Tensor<T>&, const Tensor<T>& dy, Tensor<T>& dx,
+                Mode) override {
     this->check_input(x);
     this->check_gradient(x, dy);
     const WindowGeometry& g = geometry_;

@@ -104,26 +104,34 @@ class BatchNorm : public Layer<T> {
   // With xhat = (x - mean_c) inv_std_c, inv_std_c = 1 / sqrt(var_c + epsilon), sums over the m
   // values of channel c:
   //   dbeta_c  += sum dy,      dgamma_c += sum dy xhat
-  //   batch statistics:   dx = gamma_c inv_std_c (dy - sum(dy) / m - xhat sum(dy xhat) / m)
-  //   moving statistics:  dx = gamma_c inv_std_c dy   (the statistics are constants)
-  // backward() differentiates the last training-mode forward(), whose mean_c and inv_std_c it
-  // reuses (the Layer contract); before any, it differentiates inference mode.
-  void backward(const Tensor<T>& x, const Tensor<T>&, const Tensor<T>& dy, Tensor<T>& dx) override {
+  //   training:   dx = gamma_c inv_std_c (dy - sum(dy) / m - xhat sum(dy xhat) / m)
+  //               with the batch statistics of the last training-mode forward() (the Layer
+  //               contract), which normalised this x.
+  //   inference:  dx = gamma_c inv_std_c dy   with the moving statistics, constants here; no
+  //               training cache is read or written.
+  void backward(const Tensor<T>& x, const Tensor<T>&, const Tensor<T>& dy, Tensor<T>& dx,
+                Mode mode) override {
     this->check_input(x);
     this->check_gradient(x, dy);
+    const bool training = mode == Mode::training;
+    if (training && !has_batch_statistics_)
+      fail(this->label(), ": backward() called before a training-mode forward()");
     dx.resize(x.shape());
     const Index batch = x.dim(0);
     const Index channels = channels_;
     const Index spatial = spatial_;
-    const bool batch_mode = has_batch_statistics_;
     const T* in = x.data();
     const T* upstream = dy.data();
     T* grad = dx.data();
+    const auto statistics = [&](Index c) {
+      return training ? batch_statistics(c) : moving_statistics(c);
+    };
 
-    // Per channel: sum dy and sum dy xhat, in double and in a fixed order.
+    // Per channel: sum dy and sum dy xhat, in double and in a fixed order. Inference keeps them
+    // in locals: only training's dx needs them again.
 #pragma omp parallel for schedule(static) if (x.size() >= kParallelThreshold)
     for (Index c = 0; c < channels; ++c) {
-      const auto [mean, inv_std] = batch_mode ? batch_statistics(c) : moving_statistics(c);
+      const auto [mean, inv_std] = statistics(c);
       double sum_dy = 0.0;
       double sum_dy_centered = 0.0;
       for (Index n = 0; n < batch; ++n) {
@@ -135,23 +143,26 @@ class BatchNorm : public Layer<T> {
         sum_dy_centered +=
             (g * (x_run.array().template cast<double>() - static_cast<double>(mean))).sum();
       }
-      sum_dy_[static_cast<std::size_t>(c)] = sum_dy;
-      sum_dy_xhat_[static_cast<std::size_t>(c)] = sum_dy_centered * static_cast<double>(inv_std);
+      const double sum_dy_xhat = sum_dy_centered * static_cast<double>(inv_std);
+      if (training) {
+        sum_dy_[static_cast<std::size_t>(c)] = sum_dy;
+        sum_dy_xhat_[static_cast<std::size_t>(c)] = sum_dy_xhat;
+      }
       beta_.grad[c] += static_cast<T>(sum_dy);
-      gamma_.grad[c] += static_cast<T>(sum_dy_xhat_[static_cast<std::size_t>(c)]);
+      gamma_.grad[c] += static_cast<T>(sum_dy_xhat);
     }
 
     const double m = static_cast<double>(batch * spatial);
 #pragma omp parallel for schedule(static) if (x.size() >= kParallelThreshold)
     for (Index segment = 0; segment < batch * channels; ++segment) {
       const Index c = segment % channels;
-      const auto [mean, inv_std] = batch_mode ? batch_statistics(c) : moving_statistics(c);
+      const auto [mean, inv_std] = statistics(c);
       const T scale = gamma_.value[c] * inv_std;
       const Index offset = segment * spatial;
       const ConstVectorMap<T> dy_run(upstream + offset, spatial);
       const ConstVectorMap<T> x_run(in + offset, spatial);
       VectorMap<T> dx_run(grad + offset, spatial);
-      if (!batch_mode) {
+      if (!training) {
         dx_run.array() = scale * dy_run.array();
         continue;
       }

@@ -94,7 +94,8 @@ class Conv2D : public Layer<T> {
   //   dx_n = col2im(W^T dY_n)              (C*KH*KW, OH*OW) -> (C, H, W)
   // col(x_n) is recomputed rather than kept from forward(): it costs one copy, while keeping it
   // would cost N*C*KH*KW*OH*OW elements of memory.
-  void backward(const Tensor<T>& x, const Tensor<T>&, const Tensor<T>& dy, Tensor<T>& dx) override {
+  void backward(const Tensor<T>& x, const Tensor<T>&, const Tensor<T>& dy, Tensor<T>& dx,
+                Mode) override {
     this->check_input(x);
     this->check_gradient(x, dy);
     const Index batch = x.dim(0);

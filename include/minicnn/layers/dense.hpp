@@ -47,7 +47,8 @@ class Dense : public Layer<T> {
   }
 
   // dx = dy W^T,   dW += x^T dy,   db += sum over the batch of dy
-  void backward(const Tensor<T>& x, const Tensor<T>&, const Tensor<T>& dy, Tensor<T>& dx) override {
+  void backward(const Tensor<T>& x, const Tensor<T>&, const Tensor<T>& dy, Tensor<T>& dx,
+                Mode) override {
     this->check_input(x);
     this->check_gradient(x, dy);
     dx.resize(x.shape());

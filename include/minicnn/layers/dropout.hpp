@@ -47,17 +47,19 @@ class Dropout : public Layer<T> {
     has_mask_ = true;
   }
 
-  // dx = dy * mask: the gradient flows through the kept elements only, with the same scale.
-  // backward() differentiates the last training-mode forward() (the Layer contract); before any,
-  // it differentiates inference mode, the identity.
-  void backward(const Tensor<T>& x, const Tensor<T>&, const Tensor<T>& dy, Tensor<T>& dx) override {
+  // training:   dx = dy * mask: the gradient flows through the kept elements only, with the
+  //             same scale, as the last training-mode forward() drew them.
+  // inference:  dx = dy (the identity's gradient; the mask is neither read nor drawn).
+  void backward(const Tensor<T>& x, const Tensor<T>&, const Tensor<T>& dy, Tensor<T>& dx,
+                Mode mode) override {
     this->check_input(x);
     this->check_gradient(x, dy);
     dx.resize(x.shape());
-    if (!has_mask_) {
+    if (mode == Mode::inference) {
       std::copy(dy.begin(), dy.end(), dx.begin());
       return;
     }
+    if (!has_mask_) fail(this->label(), ": backward() called before a training-mode forward()");
     if (mask_.shape() != x.shape())
       fail(this->label(), ": expected the input of the last training-mode forward(), of shape ",
            mask_.shape(), ", got ", x.shape());

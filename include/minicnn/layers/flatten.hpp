@@ -33,7 +33,8 @@ class Flatten : public Layer<T> {
   }
 
   // dx = dy with x's shape: flattening moves no element, so its gradient moves none either
-  void backward(const Tensor<T>& x, const Tensor<T>&, const Tensor<T>& dy, Tensor<T>& dx) override {
+  void backward(const Tensor<T>& x, const Tensor<T>&, const Tensor<T>& dy, Tensor<T>& dx,
+                Mode) override {
     this->check_input(x);
     this->check_gradient(x, dy);
     dx.resize(x.shape());

@@ -32,7 +32,8 @@ class GlobalAveragePooling2D : public Layer<T> {
   }
 
   // dx[n, c, h, w] = dy[n, c] / (H*W): every position shares its channel's gradient equally.
-  void backward(const Tensor<T>& x, const Tensor<T>&, const Tensor<T>& dy, Tensor<T>& dx) override {
+  void backward(const Tensor<T>& x, const Tensor<T>&, const Tensor<T>& dy, Tensor<T>& dx,
+                Mode) override {
     this->check_input(x);
     this->check_gradient(x, dy);
     dx.resize(x.shape());

@@ -5,6 +5,7 @@
 // in PyTorch, instead of being skipped by the comparisons.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 
@@ -56,35 +57,26 @@ class MaxPool2D : public Layer<T> {
       const T* in = x.data() + p * g.plane();
       T* out = y.data() + p * g.positions();
       Index* from = record ? argmax_.data() + p * g.positions() : nullptr;
-      for (Index oh = 0; oh < g.out_h; ++oh) {
-        const Index top = oh * g.stride_h - g.pad_top;
-        const Index h_begin = std::max<Index>(top, 0);
-        const Index h_end = std::min(top + g.kernel_h, g.height);
+      for (Index oh = 0; oh < g.out_h; ++oh)
         for (Index ow = 0; ow < g.out_w; ++ow) {
-          const Index left = ow * g.stride_w - g.pad_left;
-          const Index w_begin = std::max<Index>(left, 0);
-          const Index w_end = std::min(left + g.kernel_w, g.width);
-          Index best = h_begin * g.width + w_begin;
-          for (Index ih = h_begin; ih < h_end; ++ih)
-            for (Index iw = w_begin; iw < w_end; ++iw) {
-              const Index at = ih * g.width + iw;
-              if (in[at] > in[best] || (std::isnan(in[at]) && !std::isnan(in[best]))) best = at;
-            }
+          const Index best = window_argmax(in, oh, ow);
           out[oh * g.out_w + ow] = in[best];
           if (record) from[oh * g.out_w + ow] = best;
         }
-      }
     }
   }
 
   // dx[n, c, ih, iw] = sum of dy[n, c, oh, ow] over the outputs whose maximum came from (ih, iw);
-  // 0 for elements that won no window.
-  void backward(const Tensor<T>& x, const Tensor<T>&, const Tensor<T>& dy, Tensor<T>& dx) override {
+  // 0 for elements that won no window. Training reuses the maxima the last training-mode
+  // forward() recorded; inference finds them again in x (same rule, same ties), recording nothing.
+  void backward(const Tensor<T>& x, const Tensor<T>&, const Tensor<T>& dy, Tensor<T>& dx,
+                Mode mode) override {
     this->check_input(x);
     this->check_gradient(x, dy);
-    if (argmax_.empty())
+    const bool training = mode == Mode::training;
+    if (training && argmax_.empty())
       fail(this->label(), ": backward() called before a training-mode forward()");
-    if (argmax_.shape() != dy.shape())
+    if (training && argmax_.shape() != dy.shape())
       fail(this->label(), ": backward() expected the last training-mode forward() to output ",
            dy.shape(), ", got ", argmax_.shape());
     const WindowGeometry& g = geometry_;
@@ -94,11 +86,15 @@ class MaxPool2D : public Layer<T> {
 
 #pragma omp parallel for schedule(static)
     for (Index p = 0; p < planes; ++p) {
+      const T* in = x.data() + p * g.plane();
       T* grad_in = dx.data() + p * g.plane();
       const T* grad_out = dy.data() + p * g.positions();
-      const Index* from = argmax_.data() + p * g.positions();
-      for (Index k = 0; k < g.positions(); ++k)
-        grad_in[from[k]] += grad_out[k];
+      const Index* from = training ? argmax_.data() + p * g.positions() : nullptr;
+      for (Index oh = 0; oh < g.out_h; ++oh)
+        for (Index ow = 0; ow < g.out_w; ++ow) {
+          const Index k = oh * g.out_w + ow;
+          grad_in[training ? from[k] : window_argmax(in, oh, ow)] += grad_out[k];
+        }
     }
   }
 
@@ -108,6 +104,25 @@ class MaxPool2D : public Layer<T> {
         WindowGeometry::of(this->label(), "pool", input_shape, pool_size_, strides_, padding_);
     argmax_.resize({0});
     return {geometry_.channels, geometry_.out_h, geometry_.out_w};
+  }
+
+  // Where, in one (H, W) plane, the maximum of output (oh, ow)'s window lies: ih*W + iw of the
+  // first maximum in row-major window order, or of the first NaN (which then propagates).
+  Index window_argmax(const T* in, Index oh, Index ow) const {
+    const WindowGeometry& g = geometry_;
+    const Index top = oh * g.stride_h - g.pad_top;
+    const Index left = ow * g.stride_w - g.pad_left;
+    const Index h_begin = std::max<Index>(top, 0);
+    const Index h_end = std::min(top + g.kernel_h, g.height);
+    const Index w_begin = std::max<Index>(left, 0);
+    const Index w_end = std::min(left + g.kernel_w, g.width);
+    Index best = h_begin * g.width + w_begin;
+    for (Index ih = h_begin; ih < h_end; ++ih)
+      for (Index iw = w_begin; iw < w_end; ++iw) {
+        const Index at = ih * g.width + iw;
+        if (in[at] > in[best] || (std::isnan(in[at]) && !std::isnan(in[best]))) best = at;
+      }
+    return best;
   }
 
   Size2 pool_size_;

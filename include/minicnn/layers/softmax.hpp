@@ -37,8 +37,8 @@ class Softmax : public Layer<T> {
   }
 
   // dx_n = y_n * (dy_n - <dy_n, y_n>)        (the Jacobian diag(y_n) - y_n y_n^T applied to dy_n)
-  void backward(const Tensor<T>& x, const Tensor<T>& y, const Tensor<T>& dy,
-                Tensor<T>& dx) override {
+  void backward(const Tensor<T>& x, const Tensor<T>& y, const Tensor<T>& dy, Tensor<T>& dx,
+                Mode) override {
     this->check_input(x);
     this->check_gradient(x, dy);
     if (y.shape() != x.shape())
