@@ -1,0 +1,363 @@
+// Specification of the pictures (include/minicnn/visual/): PNG files that decode to the pixels
+// written, grids, charts and heat maps laid out as documented, and a report.html that refers to
+// nothing outside itself.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "minicnn/analysis/confusion_matrix.hpp"
+#include "minicnn/visual/heatmap.hpp"
+#include "minicnn/visual/image_grid.hpp"
+#include "minicnn/visual/plots.hpp"
+#include "minicnn/visual/png.hpp"
+#include "minicnn/visual/report_html.hpp"
+#include "support/temp_files.hpp"
+
+// The reference decoder, compiled privately into this test.
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#pragma GCC diagnostic ignored "-Wpedantic"
+#endif
+#define STB_IMAGE_STATIC
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_ONLY_PNG
+#include <stb/stb_image.h>
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+using namespace minicnn;
+
+namespace {
+
+std::uint32_t big_endian(const std::vector<std::uint8_t>& bytes, std::size_t at) {
+  return (std::uint32_t{bytes[at]} << 24) | (std::uint32_t{bytes[at + 1]} << 16) |
+         (std::uint32_t{bytes[at + 2]} << 8) | std::uint32_t{bytes[at + 3]};
+}
+
+// CRC-32 as PNG defines it (ISO 3309, polynomial 0xEDB88320 reflected), bit by bit.
+std::uint32_t crc32(const std::uint8_t* data, std::size_t size) {
+  std::uint32_t crc = 0xFFFFFFFFu;
+  for (std::size_t i = 0; i < size; ++i) {
+    crc ^= data[i];
+    for (int bit = 0; bit < 8; ++bit)
+      crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+  }
+  return ~crc;
+}
+
+// Checks the PNG signature, that IHDR comes first with the given size, that every chunk's CRC
+// holds and that IEND ends the file; returns the number of chunks.
+int check_png_structure(const std::vector<std::uint8_t>& png, Index width, Index height) {
+  const std::uint8_t signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  REQUIRE(png.size() > 8);
+  CHECK(std::equal(signature, signature + 8, png.begin()));
+  std::size_t at = 8;
+  int chunks = 0;
+  std::string last;
+  while (at + 12 <= png.size()) {
+    const std::uint32_t length = big_endian(png, at);
+    REQUIRE(at + 12 + length <= png.size());
+    last = std::string(png.begin() + static_cast<std::ptrdiff_t>(at + 4),
+                       png.begin() + static_cast<std::ptrdiff_t>(at + 8));
+    if (chunks == 0) {
+      CHECK(last == "IHDR");
+      CHECK(big_endian(png, at + 8) == width);
+      CHECK(big_endian(png, at + 12) == height);
+    }
+    CHECK(crc32(png.data() + at + 4, length + 4) == big_endian(png, at + 8 + length));
+    at += 12 + length;
+    ++chunks;
+  }
+  CHECK(at == png.size());
+  CHECK(last == "IEND");
+  return chunks;
+}
+
+// The pixels stb_image decodes from a PNG, with the channels it found.
+std::vector<std::uint8_t> decode(const std::vector<std::uint8_t>& png, int& width, int& height,
+                                 int& channels) {
+  unsigned char* pixels = stbi_load_from_memory(png.data(), static_cast<int>(png.size()), &width,
+                                                &height, &channels, 0);
+  REQUIRE(pixels != nullptr);
+  std::vector<std::uint8_t> result(pixels, pixels + width * height * channels);
+  stbi_image_free(pixels);
+  return result;
+}
+
+Image gradient_image(Index width, Index height, int channels) {
+  Image image(width, height, channels);
+  for (Index y = 0; y < height; ++y)
+    for (Index x = 0; x < width; ++x)
+      for (int c = 0; c < channels; ++c)
+        image.at(x, y, c) = static_cast<std::uint8_t>((x * 37 + y * 11 + c * 80) % 256);
+  return image;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+// ---- Image, font, PNG
+// ----------------------------------------------------------------------------
+
+TEST_CASE("PNG files are well formed and decode to the pixels written") {
+  for (int channels : {1, 3}) {
+    for (auto [width, height] : {std::pair<Index, Index>{1, 1}, {7, 3}, {64, 33}}) {
+      CAPTURE(channels);
+      CAPTURE(width);
+      const Image image = gradient_image(width, height, channels);
+      const std::vector<std::uint8_t> png = encode_png(image);
+      CHECK(check_png_structure(png, width, height) >= 3);  // IHDR, IDAT..., IEND
+      int w = 0, h = 0, c = 0;
+      const std::vector<std::uint8_t> pixels = decode(png, w, h, c);
+      CHECK(w == width);
+      CHECK(h == height);
+      CHECK(c == channels);
+      CHECK(std::equal(pixels.begin(), pixels.end(), image.data()));
+    }
+  }
+  // A flipped byte in the image data no longer matches its chunk's CRC: the check can fail.
+  std::vector<std::uint8_t> png = encode_png(gradient_image(4, 4, 3));
+  const std::size_t idat = 8 + 25;  // after the signature and IHDR (13 bytes + 12)
+  REQUIRE(std::string(png.begin() + idat + 4, png.begin() + idat + 8) == "IDAT");
+  const std::uint32_t length = big_endian(png, idat);
+  png[idat + 8] ^= 0x40;
+  CHECK(crc32(png.data() + idat + 4, length + 4) != big_endian(png, idat + 8 + length));
+}
+
+TEST_CASE("write_png writes the file atomically and names what failed") {
+  testing::TempDir dir;
+  const std::string path = dir / "small.png";
+  const Image image = gradient_image(5, 4, 3);
+  write_png(path, image);
+  const std::string text = read_file(path);
+  const std::vector<std::uint8_t> bytes(text.begin(), text.end());
+  CHECK(bytes == encode_png(image));
+  CHECK_THROWS_WITH_AS(encode_png(Image(0, 3)),
+                       "encode_png: expected an image of at least 1x1 pixels, got 0x3", Error);
+  CHECK_THROWS_AS(write_png(dir / "missing/small.png", image), Error);
+}
+
+TEST_CASE("Images clip what is drawn outside them and refuse bad sizes") {
+  Image image(4, 3, 3, 0);
+  image.fill_rect(-2, -2, 4, 4, {255, 0, 0});
+  CHECK(image.pixel(1, 1) == Rgb{255, 0, 0});
+  CHECK(image.pixel(2, 2) == Rgb{0, 0, 0});
+  image.draw_line(0, 2, 10, 2, {0, 255, 0});
+  CHECK(image.pixel(3, 2) == Rgb{0, 255, 0});
+  const Image big = image.scaled(2);
+  CHECK(big.width() == 8);
+  CHECK(big.pixel(3, 3) == Rgb{255, 0, 0});
+  Image grey(2, 2, 1, 0);
+  grey.set(0, 0, {30, 60, 90});
+  CHECK(grey.at(0, 0) == 60);
+  CHECK_THROWS_WITH_AS(Image(2, 2, 2), "Image: expected 1 (grey) or 3 (RGB) channels, got 2",
+                       Error);
+  CHECK_THROWS_WITH_AS(Image(-1, 2), "Image: expected a size of at least 0x0, got -1x2", Error);
+  CHECK_THROWS_WITH_AS(image.scaled(0), "Image::scaled: expected a factor >= 1, got 0", Error);
+}
+
+TEST_CASE("The built-in font draws inside the box text_width and text_height give") {
+  CHECK(text_width("") == 0);
+  CHECK(text_width("1") < text_width("11"));
+  CHECK(text_width("Epoch", 2) == 2 * text_width("Epoch"));
+  Image image(60, 20, 3);
+  draw_text(image, 5, 4, "Ag0%", {0, 0, 0});
+  Index inked = 0;
+  for (Index y = 0; y < image.height(); ++y)
+    for (Index x = 0; x < image.width(); ++x)
+      if (image.pixel(x, y) != Rgb{255, 255, 255}) {
+        ++inked;
+        CHECK(x >= 5);
+        CHECK(x < 5 + text_width("Ag0%"));
+        CHECK(y >= 4);
+        CHECK(y < 4 + text_height());
+      }
+  CHECK(inked > 20);
+  // Outside printable ASCII: drawn as '?'.
+  Image a(10, 10, 1), b(10, 10, 1);
+  draw_text(a, 0, 0, "\x01", {0, 0, 0});
+  draw_text(b, 0, 0, "?", {0, 0, 0});
+  CHECK(std::equal(a.data(), a.data() + 100, b.data()));
+}
+
+// ---- Grids, charts, heat maps
+// ---------------------------------------------------------------------
+
+TEST_CASE("An image grid lays images out row by row and scales them as asked") {
+  // Three 2x2 grey images: 0..3, 10..13, and a constant one.
+  const auto x = Tensor<float>::of({3, 1, 2, 2}, {0, 1, 2, 3, 10, 11, 12, 13, 5, 5, 5, 5});
+  GridOptions options;
+  options.columns = 2;
+  options.padding = 1;
+  options.zoom = 2;
+  const Image grid = image_grid(x, options);
+  CHECK(grid.width() == 2 * (4 + 1) + 1);
+  CHECK(grid.height() == 2 * (4 + 1) + 1);
+  CHECK(grid.pixel(0, 0) == Rgb{255, 255, 255});  // padding
+  CHECK(grid.pixel(1, 1) == Rgb{0, 0, 0});        // image 0's minimum
+  CHECK(grid.pixel(4, 4) == Rgb{255, 255, 255});  // image 0's maximum (zoomed)
+  CHECK(grid.pixel(6, 1) == Rgb{0, 0, 0});        // image 1's own minimum
+  CHECK(grid.pixel(1, 6) == Rgb{128, 128, 128});  // a constant image is mid-grey
+
+  options.scaling = Scaling::shared;  // 0..13 over all images
+  const Image shared = image_grid(x, options);
+  CHECK(shared.pixel(1, 1) == Rgb{0, 0, 0});
+  CHECK(shared.pixel(6, 1).r == std::lround(10 * 255.0 / 13));
+  options.scaling = Scaling::range;
+  options.low = 0;
+  options.high = 10;
+  CHECK(image_grid(x, options).pixel(6, 1) == Rgb{255, 255, 255});  // 10 at the top, clamped
+  options.scaling = Scaling::as_is;
+  CHECK(image_grid(x, options).pixel(6, 1) == Rgb{10, 10, 10});
+
+  const auto rgb = Tensor<double>::of({3, 1, 1}, {1, 0, 0.5});
+  CHECK(to_image(rgb, GridOptions{}).pixel(0, 0) == Rgb{255, 0, 128});
+  CHECK(to_image(rgb).width() == 1);
+
+  CHECK_THROWS_WITH_AS(image_grid(Tensor<float>({2, 2, 3, 3})),
+                       "image_grid: expected images of shape (N, 1 or 3, H, W), got (2, 2, 3, 3)",
+                       Error);
+  options.columns = 0;
+  CHECK_THROWS_WITH_AS(image_grid(x, options),
+                       "image_grid: expected columns >= 1, zoom >= 1 and padding >= 0, got 0, 2 "
+                       "and 1",
+                       Error);
+  options.columns = 2;
+  options.scaling = Scaling::range;
+  options.high = options.low;
+  CHECK_THROWS_WITH_AS(image_grid(x, options),
+                       "image_grid: expected a range with low < high, got [0, 0]", Error);
+  CHECK_THROWS_WITH_AS(
+      to_image(x), "to_image: expected an image of shape (1 or 3, H, W), got (3, 1, 2, 2)", Error);
+}
+
+TEST_CASE("A line chart draws every series in its colour, with a legend") {
+  const std::vector<double> loss{2.0, 1.2, 0.8, std::nan(""), 0.5};
+  const std::vector<double> val_loss{1.8, 1.1, 0.9, 0.85, 0.9};
+  ChartOptions options;
+  options.title = "Loss";
+  const Image chart = line_chart({{"loss", loss}, {"val_loss", val_loss}}, options);
+  CHECK(chart.width() == 640);
+  CHECK(chart.height() == 400);
+  Index first = 0, second = 0;
+  for (Index y = 0; y < chart.height(); ++y)
+    for (Index x = 0; x < chart.width(); ++x) {
+      first += chart.pixel(x, y) == series_colour(0);
+      second += chart.pixel(x, y) == series_colour(1);
+    }
+  CHECK(first > 200);  // lines, dots and the legend swatch
+  CHECK(second > 200);
+  // One point, a constant series, and nothing finite still draw.
+  CHECK(line_chart({{"accuracy", {0.9}}}).width() == 640);
+  CHECK(line_chart({{"flat", {1.0, 1.0, 1.0}}}).height() == 400);
+  CHECK(line_chart({{"empty", {std::nan("")}}}).height() == 400);
+  CHECK_THROWS_WITH_AS(line_chart({}), "line_chart: expected at least one series, got none", Error);
+  options.width = 100;
+  CHECK_THROWS_WITH_AS(line_chart({{"loss", loss}}, options),
+                       "line_chart: expected a size of at least 160x120 pixels, got 100x400",
+                       Error);
+}
+
+TEST_CASE("The confusion heat map colours by row share and writes the counts") {
+  const ConfusionMatrix cm(2, {0, 0, 0, 1}, {0, 0, 1, 1});
+  HeatmapOptions options;
+  options.cell = 30;
+  options.title = "M";  // narrower than the grid, which then ends 6 pixels from the right
+  const Image image = confusion_heatmap(cm, {"cat", "dog"}, false, options);
+  // The grid is the last 2 * 30 rows (plus the gap); the cells' corners are free of text.
+  const Index top = image.height() - 6 - 60, left = image.width() - 6 - 60;
+  const Rgb full = image.pixel(left + 60 - 3, top + 60 - 3);  // (dog, dog): row share 1
+  CHECK(full == Rgb{8, 48, 107});
+  CHECK(image.pixel(left + 30 + 3, top + 3) == mix({255, 255, 255}, {8, 48, 107}, 1.0 / 3.0));
+  CHECK(image.pixel(left + 3, top + 30 + 3) == Rgb{255, 255, 255});  // (dog, cat): 0
+  // Masked diagonal: hatched grey, not on the scale; the largest error share is darkest.
+  const Image errors = confusion_heatmap(cm, {"cat", "dog"}, true, options);
+  CHECK(errors.pixel(left + 30 + 3, top + 3) == Rgb{8, 48, 107});
+  CHECK(errors.pixel(left + 1, top + 1) != Rgb{8, 48, 107});
+  CHECK_THROWS_WITH_AS(confusion_heatmap(cm, {"cat"}),
+                       "confusion_heatmap: expected 2 class names or none, got 1", Error);
+  CHECK_THROWS_WITH_AS(heatmap(Eigen::MatrixXd(2, 2), {"a"}, {"a", "b"}, {}),
+                       "heatmap: expected 2 row and 2 column labels, got 1 and 2", Error);
+  CHECK_THROWS_WITH_AS(heatmap(Eigen::MatrixXd::Zero(1, 1), {"a"}, {"a"}, {"1", "2"}),
+                       "heatmap: expected 1 cell texts or none, got 2", Error);
+}
+
+// ---- report.html
+// ------------------------------------------------------------------------------------
+
+TEST_CASE("base64 follows RFC 4648") {
+  const auto encode = [](const std::string& text) {
+    return base64(std::vector<std::uint8_t>(text.begin(), text.end()));
+  };
+  CHECK(encode("") == "");
+  CHECK(encode("f") == "Zg==");
+  CHECK(encode("fo") == "Zm8=");
+  CHECK(encode("foo") == "Zm9v");
+  CHECK(encode("foobar") == "Zm9vYmFy");
+  CHECK(base64({0xFB, 0xFF}) == "+/8=");
+}
+
+TEST_CASE("report.html is self-contained: inline PNG images and no URL") {
+  HtmlReport report("Lab <3> & \"more\"");
+  report.section("Model").preformatted("conv2d (Conv2D)   (None, 32, 26, 26)   320\n");
+  report.section("Training").figure(line_chart({{"loss", {1.0, 0.5, 0.25}}}), "Loss per epoch");
+  report.section("Confusion matrix")
+      .figure(confusion_heatmap(ConfusionMatrix(2, {0, 1}, {0, 0})), "Counts");
+  report.section("Worst examples")
+      .gallery({gradient_image(8, 8, 1), gradient_image(8, 8, 3)},
+               {"#12: 3 predicted as 5 (p = 0.01)", "#40: 7 predicted as 1"}, 4);
+  report.section("Timings").table({"phase", "seconds"}, {{"fit", "12.5"}, {"evaluate", "0.8"}});
+  report.paragraph("See <b>this</b>");
+  const std::string html = report.html();
+
+  // Every image is a data: URI holding a PNG that decodes.
+  Index images = 0;
+  std::string outside = html;  // the page without the base64 payloads
+  for (std::size_t at = html.find("<img "); at != std::string::npos;
+       at = html.find("<img ", at + 1)) {
+    ++images;
+    const std::size_t src = html.find("src=\"", at) + 5;
+    const std::string prefix = "data:image/png;base64,";
+    REQUIRE(html.compare(src, prefix.size(), prefix) == 0);
+    const std::size_t end = html.find('"', src);
+    const std::string payload = html.substr(src + prefix.size(), end - src - prefix.size());
+    CHECK(payload.size() % 4 == 0);
+    outside.replace(outside.find(payload), payload.size(), "");
+  }
+  CHECK(images == 4);
+  // ... and nothing else points anywhere: no scheme, no protocol-relative URL, no link.
+  for (const char* forbidden :
+       {"http:", "https:", "//", "href", "url(", "@import", "<script", "<link"}) {
+    CAPTURE(forbidden);
+    CHECK(outside.find(forbidden) == std::string::npos);
+  }
+  CHECK(outside.find("src=") != std::string::npos);
+  CHECK(outside.find("<title>Lab &lt;3&gt; &amp; &quot;more&quot;</title>") != std::string::npos);
+  CHECK(outside.find("See &lt;b&gt;this&lt;/b&gt;") != std::string::npos);
+  CHECK(outside.find("width=\"32\" height=\"32\"") != std::string::npos);  // zoom 4 of 8x8
+
+  testing::TempDir dir;
+  report.write(dir / "report.html");
+  CHECK(read_file(dir / "report.html") == html);
+  CHECK_THROWS_WITH_AS(report.gallery({Image(1, 1)}, {}),
+                       "HtmlReport::gallery: expected one caption per image, got 0 captions for 1 "
+                       "images",
+                       Error);
+  CHECK_THROWS_WITH_AS(report.figure(Image(1, 1), "x", 0),
+                       "HtmlReport: expected a zoom >= 1, got 0", Error);
+}
