@@ -31,11 +31,11 @@
 // output tensor per layer and two gradient tensors, and later steps reuse them (Tensor::resize
 // reallocates only when growing), so a steady-state step allocates nothing in the model itself.
 //
-// Threads: add, build, set_loss, fit, compute_gradients, train_on_batch and restore change the
-// model and need exclusive use of it. evaluate, predict, predict_classes, summary, checkpoint
-// and save are const: they use buffers of their own per call (layers run inference without touching
-// shared state, see layer.hpp), so several threads may call them at once on a model nobody
-// trains.
+// Threads: add, build, set_loss, fit, compute_gradients, train_on_batch, input_gradient and
+// restore change the model and need exclusive use of it. evaluate, predict, predict_classes,
+// summary, checkpoint and save are const: they use buffers of their own per call (layers run
+// inference without touching shared state, see layer.hpp), so several threads may call them at once
+// on a model nobody trains.
 #pragma once
 
 #include <algorithm>
@@ -172,6 +172,7 @@ class Sequential {
       for (Parameter<T>* p : layer->parameters())
         parameters_.push_back(p);
     outputs_.resize(layers_.size());
+    probe_outputs_.resize(layers_.size());
     built_ = true;
     update_fusion();
   }
@@ -432,6 +433,46 @@ class Sequential {
         classes.push_back(argmax(scores, n));
     }
     return classes;
+  }
+
+  // ---- Gradients with respect to the input ---------------------------------------------------
+
+  // The gradient of one layer's output with respect to the model's input, in inference mode
+  // (BatchNorm with its moving statistics, Dropout as the identity): what saliency maps and
+  // activation maximisation need. With z = output of layer `layer` (0-based) for input x, and the
+  // seed s of z's shape, it differentiates the scalar
+  //   L(x) = sum over all elements of s * z(x)
+  // so s = 1 at one unit and 0 elsewhere gives d unit / dx, and s = dLoss/dz gives dLoss/dx.
+  //   x (N, input_shape...), seed (N, layer(layer).output_shape()...), dx (N, input_shape...)
+  // Returns L. Layers [0, layer] run forward and backward in inference mode; nothing of training
+  // (the last training forward's caches, the moving statistics, random streams) is read or
+  // changed. Every trainable parameter's grad is zeroed and then holds dL/dp, as after
+  // compute_gradients(). The buffers are kept, so repeated calls of one shape allocate nothing.
+  T input_gradient(const Tensor<T>& x, Index layer, const Tensor<T>& seed, Tensor<T>& dx) {
+    check_built("input_gradient");
+    check_inputs("input_gradient", x, 1);
+    if (layer < 0 || layer >= size())
+      fail("Sequential::input_gradient: layer index ", layer, " is outside [0, ", size(), ")");
+    const auto last = static_cast<std::size_t>(layer);
+    const Shape expected = layers_[last]->output_shape().with_batch(x.dim(0));
+    if (seed.shape() != expected)
+      fail("Sequential::input_gradient: expected a seed of shape ", expected, " (the output of ",
+           layers_[last]->label(), "), got ", seed.shape());
+    Optimizer<T>::zero_grad(parameters_);
+    const Tensor<T>* input = &x;
+    for (std::size_t k = 0; k <= last; ++k) {
+      layers_[k]->forward(*input, probe_outputs_[k], Mode::inference);
+      input = &probe_outputs_[k];
+    }
+    const T value = static_cast<T>(probe_outputs_[last].vector().dot(seed.vector()));
+    const Tensor<T>* dy = &seed;
+    for (std::size_t k = last + 1; k-- > 0;) {
+      Tensor<T>& out = k == 0 ? dx : gradients_[k % 2];
+      layers_[k]->backward(k == 0 ? x : probe_outputs_[k - 1], probe_outputs_[k], *dy, out,
+                           Mode::inference);
+      dy = &out;
+    }
+    return value;
   }
 
   // ---- Checkpoints ---------------------------------------------------------------------------
@@ -771,8 +812,9 @@ class Sequential {
 
   // Training buffers, reused from batch to batch.
   std::vector<Tensor<T>> outputs_;  // outputs_[i]: layer i's output of the last training forward
-  Tensor<T> gradients_[2];          // dL/d(some layer's output), used in turn
-  Tensor<T> batch_x_, batch_y_;     // the current batch in fit()
+  std::vector<Tensor<T>> probe_outputs_;  // probe_outputs_[i]: layer i's output in input_gradient
+  Tensor<T> gradients_[2];                // dL/d(some layer's output), used in turn
+  Tensor<T> batch_x_, batch_y_;           // the current batch in fit()
 };
 
 }  // namespace minicnn
