@@ -125,6 +125,17 @@ TEST_CASE("a file that is not a checkpoint is refused by its magic") {
                        "directory",
                        Error);
   testing::TempDir dir;
+  // A file that is not a checkpoint gets the same message from load_checkpoint (which stops
+  // reading after the first chunk; only the message is checked here).
+  testing::Bytes image = {'G', 'I', 'F', '8', '9', 'a'};
+  image.resize(3 << 20);
+  const std::string gif = testing::write_raw(dir / "picture.gif", image);
+  CHECK_THROWS_WITH_AS(load_checkpoint<float>(gif),
+                       ("load_checkpoint: '" + gif +
+                        "' is not a minicnn checkpoint (expected the magic bytes MCNNCKPT at its "
+                        "start)")
+                           .c_str(),
+                       Error);
   CHECK_THROWS_WITH_AS(
       load_checkpoint<float>(dir.path.string()),
       ("load_checkpoint: cannot read '" + dir.path.string() + "': Is a directory").c_str(), Error);

@@ -25,6 +25,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -60,6 +61,14 @@ inline std::uint32_t crc32_of(const char* data, std::size_t size) {
     size -= chunk;
   }
   return static_cast<std::uint32_t>(crc);
+}
+
+inline bool has_magic(const std::string& bytes) {
+  return bytes.size() >= sizeof kMagic && std::memcmp(bytes.data(), kMagic, sizeof kMagic) == 0;
+}
+[[noreturn]] inline void not_a_checkpoint(const std::string& path) {
+  fail("load_checkpoint: '", path, "' is not a minicnn checkpoint (expected the magic bytes ",
+       "MCNNCKPT at its start)");
 }
 
 // Appends little-endian fixed-width values to a byte string.
@@ -306,10 +315,7 @@ void save_checkpoint(const std::string& path, const Checkpoint<T>& c) {
 template <typename T>
 Checkpoint<T> parse_checkpoint(const std::string& path, const std::string& bytes) {
   namespace f = checkpoint_format;
-  if (bytes.size() < sizeof f::kMagic ||
-      std::memcmp(bytes.data(), f::kMagic, sizeof f::kMagic) != 0)
-    fail("load_checkpoint: '", path, "' is not a minicnn checkpoint (expected the magic bytes ",
-         "MCNNCKPT at its start)");
+  if (!f::has_magic(bytes)) f::not_a_checkpoint(path);
   if (bytes.size() < f::kHeaderBytes + f::kChecksumBytes)
     fail("load_checkpoint: '", path, "' is truncated: ", bytes.size(), " bytes, not even a header");
   f::Reader header(path, bytes.data(), bytes.size());
@@ -370,12 +376,15 @@ Checkpoint<T> parse_checkpoint(const std::string& path, const std::string& bytes
 
 // Reads and validates the checkpoint at `path`. The file is read with POSIX calls, so that
 // every failure (missing file, a directory, an I/O error) becomes an Error with the system's
-// reason instead of a stream's silent failbit or std::ios_base::failure.
+// reason instead of a stream's silent failbit or std::ios_base::failure. A file that is not a
+// checkpoint (a dataset passed by mistake) is refused after its first bytes, not read whole; a
+// checkpoint is read into one buffer of its size.
 template <typename T>
 Checkpoint<T> load_checkpoint(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail("load_checkpoint: cannot open '", path, "': ", std::strerror(errno));
   std::string bytes;
+  bool magic_checked = false;
   char buffer[1 << 16];
   for (;;) {
     const ssize_t got = ::read(fd, buffer, sizeof buffer);
@@ -387,6 +396,16 @@ Checkpoint<T> load_checkpoint(const std::string& path) {
     }
     if (got == 0) break;
     bytes.append(buffer, static_cast<std::size_t>(got));
+    if (!magic_checked && bytes.size() >= sizeof checkpoint_format::kMagic) {
+      magic_checked = true;
+      if (!checkpoint_format::has_magic(bytes)) {
+        ::close(fd);
+        checkpoint_format::not_a_checkpoint(path);
+      }
+      struct stat status;
+      if (::fstat(fd, &status) == 0 && status.st_size > 0)
+        bytes.reserve(static_cast<std::size_t>(status.st_size));
+    }
   }
   ::close(fd);
   return parse_checkpoint<T>(path, bytes);
