@@ -442,7 +442,7 @@ TEST_CASE("fit() refuses bad options") {
                        "Sequential::fit: expected training samples, got none", Error);
 }
 
-TEST_CASE("A NaN loss stops fit() with the epoch and the batch, before any update") {
+TEST_CASE("A NaN loss stops fit() naming the epoch, the batch and the source, before any update") {
   Tensor<float> x, y;
   blobs(48, 21, x, y);
   x(20, 1) = std::numeric_limits<float>::quiet_NaN();  // in the second batch of 16
@@ -451,15 +451,17 @@ TEST_CASE("A NaN loss stops fit() with the epoch and the batch, before any updat
   auto options = quiet(1);
   options.shuffle = false;
   CHECK_THROWS_WITH_AS(model.fit(x, y, sgd, options),
-                       "Sequential::fit: the loss is NaN at epoch 1, batch 2/3; the weights were "
-                       "not updated (lower the learning rate or check the data)",
+                       "Sequential::fit: epoch 1, batch 2/3: the loss is NaN (the input batch "
+                       "holds non-finite values); the weights were not updated (lower the "
+                       "learning rate or check the data)",
                        Error);
   CHECK(sgd.iterations() == 1);
   for (float w : weights(model))
     CHECK(std::isfinite(w));
   CHECK_THROWS_WITH_AS(model.compute_gradients(x, y),
-                       "Sequential::compute_gradients: the loss is NaN; the weights were not "
-                       "updated (lower the learning rate or check the data)",
+                       "Sequential::compute_gradients: the loss is NaN (the input batch holds "
+                       "non-finite values); the weights were not updated (lower the learning rate "
+                       "or check the data)",
                        Error);
 }
 

@@ -3,6 +3,9 @@
 #pragma once
 
 #include "minicnn/callback.hpp"
+#include "minicnn/callbacks/early_stopping.hpp"
+#include "minicnn/callbacks/lr_schedules.hpp"
+#include "minicnn/callbacks/model_checkpoint.hpp"
 #include "minicnn/data/batches.hpp"
 #include "minicnn/data/loaders.hpp"
 #include "minicnn/data/normalization.hpp"

@@ -168,9 +168,12 @@ class Sequential {
     }
     input_shape_ = input_shape;
     parameters_.clear();
-    for (auto& layer : layers_)
-      for (Parameter<T>* p : layer->parameters())
+    parameter_owners_.clear();
+    for (std::size_t i = 0; i < layers_.size(); ++i)
+      for (Parameter<T>* p : layers_[i]->parameters()) {
         parameters_.push_back(p);
+        parameter_owners_.push_back(i);
+      }
     outputs_.resize(layers_.size());
     probe_outputs_.resize(layers_.size());
     built_ = true;
@@ -658,24 +661,52 @@ class Sequential {
     Tensor<T>* dy = &gradients_[0];
     Tensor<T>* dx = &gradients_[1];
     const T loss = loss_function.compute(*input, y, dy);
-    if (!std::isfinite(static_cast<double>(loss))) non_finite(loss, epoch, batch, batches);
+    if (!std::isfinite(static_cast<double>(loss)))
+      non_finite(
+          detail::concat("the loss is ", spelled(loss), " (", first_non_finite_value(x, end), ")"),
+          epoch, batch, batches);
     if (correct != nullptr) *correct = count_correct(*input, y);
     for (Index i = end - 1; i >= 0; --i) {
       const auto k = static_cast<std::size_t>(i);
       layers_[k]->backward(i == 0 ? x : outputs_[k - 1], outputs_[k], *dy, *dx, Mode::training);
       std::swap(dy, dx);
     }
+    // A finite loss can still give an infinite gradient (an overflow in backward): the optimizer
+    // must not apply it. The check is one vectorised pass over the gradients, from the output
+    // layer down, so the layer named is the first whose gradient went non-finite.
+    for (std::size_t j = parameters_.size(); j-- > 0;) {
+      const Parameter<T>& p = *parameters_[j];
+      if (p.trainable && !p.grad.vector().allFinite())
+        non_finite(detail::concat("the gradient of ", layers_[parameter_owners_[j]]->label(), " ",
+                                  p.name, " is not finite"),
+                   epoch, batch, batches);
+    }
     return loss;
   }
 
-  [[noreturn]] void non_finite(T value, Index epoch, Index batch, Index batches) const {
-    // Spelled out: printing a NaN gives "nan" or "-nan" depending on its sign bit.
-    const char* loss = std::isnan(value) ? "NaN" : value > 0 ? "+inf" : "-inf";
+  // Spelled out: printing a NaN gives "nan" or "-nan" depending on its sign bit.
+  static const char* spelled(T value) {
+    return std::isnan(value) ? "NaN" : value > 0 ? "+inf" : "-inf";
+  }
+
+  // Where a non-finite loss came from: the input batch, or the first layer whose output of the
+  // last training forward holds a NaN or an infinity (layers [0, end)), or else the loss itself.
+  std::string first_non_finite_value(const Tensor<T>& x, Index end) const {
+    if (!x.vector().allFinite()) return "the input batch holds non-finite values";
+    for (Index i = 0; i < end; ++i)
+      if (!outputs_[static_cast<std::size_t>(i)].vector().allFinite())
+        return "first non-finite values in the output of " +
+               layers_[static_cast<std::size_t>(i)]->label();
+    return "every layer output is finite: the loss overflowed";
+  }
+
+  [[noreturn]] void non_finite(const std::string& what, Index epoch, Index batch,
+                               Index batches) const {
     if (epoch < 0)
-      fail("Sequential::compute_gradients: the loss is ", loss,
+      fail("Sequential::compute_gradients: ", what,
            "; the weights were not updated (lower the learning rate or check the data)");
-    fail("Sequential::fit: the loss is ", loss, " at epoch ", epoch + 1, ", batch ", batch + 1, "/",
-         batches, "; the weights were not updated (lower the learning rate or check the data)");
+    fail("Sequential::fit: epoch ", epoch + 1, ", batch ", batch + 1, "/", batches, ": ", what,
+         "; the weights were not updated (lower the learning rate or check the data)");
   }
 
   // Layers [0, end) in inference mode on x; returns the last output (x itself when end is 0).
@@ -805,7 +836,8 @@ class Sequential {
   std::vector<std::unique_ptr<Layer<T>>> layers_;
   Shape input_shape_;  // of one sample
   bool built_ = false;
-  std::vector<Parameter<T>*> parameters_;  // every layer's, in order; what optimizers step
+  std::vector<Parameter<T>*> parameters_;      // every layer's, in order; what optimizers step
+  std::vector<std::size_t> parameter_owners_;  // parameter_owners_[j]: the layer of parameters_[j]
   std::unique_ptr<Loss<T>> loss_;
   std::unique_ptr<Loss<T>> logits_loss_;  // loss_->on_logits(), may be null
   bool fused_ = false;                    // last layer Softmax and logits_loss_ available
