@@ -12,9 +12,9 @@
 //
 // with Zoom = diag(zoom_x, zoom_y), Shear = [1 -sin(shear); 0 cos(shear)] and
 // Rotate = [cos -sin; sin cos]. So the content moves right by shift_x and down by shift_y pixels,
-// a positive angle turns it counterclockwise on screen, and zoom > 1 shrinks it (zoom out), as
-// in Keras. The output is out[c, r, col] = in[c, source] for every channel: a transform is a
-// table of one source pixel per output pixel (source_pixels()), applied by remap().
+// a positive angle turns it counterclockwise on screen, and zoom > 1 shrinks it (zoom out,
+// Keras's convention). The output is out[c, r, col] = in[c, source] for every channel: a transform
+// is a table of one source pixel per output pixel (source_pixels()), applied by remap().
 //
 // Reproducibility: a sample's transform is drawn from its own Random, seeded by
 // sample_seed(seed, epoch, index), never from a stream shared by the samples of a batch. The
