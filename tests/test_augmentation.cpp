@@ -277,22 +277,24 @@ TEST_CASE("The presets are the labs' settings") {
           AugmentationSettings::from_config(augmentation_preset(name).config()).config().str());
 }
 
-TEST_CASE("The augmentation grid shows each image and its variants side by side") {
+TEST_CASE("augmentation_samples gives each image followed by its variants") {
   Dataset data;
   data.images.resize({3, 2, 4, 5});
   for (Index i = 0; i < data.images.size(); ++i)
     data.images[i] = static_cast<std::uint8_t>(i);
   data.labels.resize({3});
   data.classes = 1;
-  const auto grid = augmentation_grid(data, 2, 3, augmentation_preset("flip_shift"), 9);
-  CHECK(grid.shape() == Shape{2, 2 * 4, 4 * 5});
-  CHECK(grid(1, 4 + 3, 2) == data.images(1, 1, 3, 2));  // row 1, column 0: the original
-  Random random(sample_seed(9, 2, 1));
+  const auto samples = augmentation_samples(data, 2, 3, augmentation_preset("flip_shift"), 9);
+  CHECK(samples.shape() == Shape{2 * 4, 2, 4, 5});
+  for (Index p = 0; p < 40; ++p)  // image 1 first, as it is
+    CHECK(samples.data()[4 * 40 + p] == data.images.data()[40 + p]);
+  Random random(sample_seed(9, 2, 1));  // image 1, variant 2
   const auto t = draw_transform(augmentation_preset("flip_shift"), 4, 5, random);
   std::vector<Index> sources(20);
   source_pixels(t, 4, 5, sources.data());
-  for (Index p = 0; p < 20; ++p)  // row 1, variant 2, channel 1
-    CHECK(grid(1, 4 + p / 5, 2 * 5 + p % 5) == data.images(1, 1, sources[p] / 5, sources[p] % 5));
+  for (Index ch = 0; ch < 2; ++ch)
+    for (Index p = 0; p < 20; ++p)
+      CHECK(samples(4 + 2, ch, p / 5, p % 5) == data.images(1, ch, sources[p] / 5, sources[p] % 5));
 }
 
 TEST_CASE("Augmentation errors name the setting, the bounds and the value") {
@@ -346,8 +348,13 @@ TEST_CASE("Augmentation errors name the setting, the bounds and the value") {
   Dataset data;
   data.images.resize({2, 1, 3, 3});
   data.labels.resize({2});
-  CHECK_THROWS_WITH_AS(augmentation_grid(data, 3, 1, AugmentationSettings{}, 0),
-                       "augmentation_grid: expected 1 <= rows <= 2 and variants >= 0, got rows 3 "
-                       "and variants 1",
+  CHECK_THROWS_WITH_AS(augmentation_samples(data, 3, 1, AugmentationSettings{}, 0),
+                       "augmentation_samples: expected 1 <= rows <= 2 and variants >= 0, got rows "
+                       "3 and variants 1",
+                       Error);
+  Dataset unshaped;
+  unshaped.images.resize({2, 9});
+  CHECK_THROWS_WITH_AS(augmentation_samples(unshaped, 1, 1, AugmentationSettings{}, 0),
+                       "augmentation_samples: expected a batch of images (N, C, H, W), got (2, 9)",
                        Error);
 }

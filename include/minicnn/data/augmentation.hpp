@@ -358,44 +358,35 @@ void register_random_augmentation() {
   layer_factories<T>()["RandomAugmentation"] = RandomAugmentation<T>::from_config;
 }
 
-// A picture of what augmentation does: for each of the first `rows` images of `data`, the
-// original followed by `variants` augmented copies (variant j of image i drawn from
-// sample_seed(seed, j, i)), side by side. Returns (C, rows * H, (variants + 1) * W) bytes, ready
-// for an image writer.
-inline Tensor<std::uint8_t> augmentation_grid(const Dataset& data, Index rows, Index variants,
-                                              const AugmentationSettings& settings,
-                                              std::uint64_t seed) {
-  detail::check_images("augmentation_grid", data.images.shape());
+// What augmentation does, for a picture: for each of the first `rows` images of `data`, the
+// original followed by its `variants` augmented copies (variant j of image i drawn from
+// sample_seed(seed, j, i)). Returns (rows * (variants + 1), C, H, W) bytes in that order, so
+// that a grid of variants + 1 columns (visual/image_grid.hpp) shows one image per row.
+inline Tensor<std::uint8_t> augmentation_samples(const Dataset& data, Index rows, Index variants,
+                                                 const AugmentationSettings& settings,
+                                                 std::uint64_t seed) {
+  detail::check_images("augmentation_samples", data.images.shape());
   settings.check();
   if (rows < 1 || rows > data.size() || variants < 0)
-    fail("augmentation_grid: expected 1 <= rows <= ", data.size(), " and variants >= 0, got rows ",
-         rows, " and variants ", variants);
+    fail("augmentation_samples: expected 1 <= rows <= ", data.size(),
+         " and variants >= 0, got rows ", rows, " and variants ", variants);
   const Index channels = data.images.dim(1), height = data.images.dim(2),
-              width = data.images.dim(3), pixels = height * width;
+              width = data.images.dim(3), pixels = height * width, sample = channels * pixels;
   const Index columns = variants + 1;
-  Tensor<std::uint8_t> grid({channels, rows * height, columns * width});
+  Tensor<std::uint8_t> samples({rows * columns, channels, height, width});
   std::vector<Index> sources(static_cast<std::size_t>(pixels));
-  std::vector<std::uint8_t> cell(static_cast<std::size_t>(channels * pixels));
   for (Index i = 0; i < rows; ++i) {
-    const std::uint8_t* image = data.images.data() + i * channels * pixels;
-    for (Index j = 0; j < columns; ++j) {
-      if (j == 0) {
-        std::copy(image, image + channels * pixels, cell.begin());
-      } else {
-        Random random(
-            sample_seed(seed, static_cast<std::uint64_t>(j), static_cast<std::uint64_t>(i)));
-        source_pixels(draw_transform(settings, height, width, random), height, width,
-                      sources.data());
-        remap(image, cell.data(), channels, pixels, sources.data());
-      }
-      for (Index ch = 0; ch < channels; ++ch)
-        for (Index r = 0; r < height; ++r)
-          std::copy_n(
-              cell.data() + (ch * height + r) * width, width,
-              grid.data() + (ch * rows * height + i * height + r) * columns * width + j * width);
+    const std::uint8_t* image = data.images.data() + i * sample;
+    std::uint8_t* out = samples.data() + i * columns * sample;
+    std::copy(image, image + sample, out);
+    for (Index j = 1; j < columns; ++j) {
+      Random random(
+          sample_seed(seed, static_cast<std::uint64_t>(j), static_cast<std::uint64_t>(i)));
+      source_pixels(draw_transform(settings, height, width, random), height, width, sources.data());
+      remap(image, out + j * sample, channels, pixels, sources.data());
     }
   }
-  return grid;
+  return samples;
 }
 
 }  // namespace minicnn
