@@ -213,7 +213,7 @@ void augment_samples(const AugmentationSettings& settings, const Shape& shape, c
   }
 }
 
-inline void check_images(const char* who, const Shape& shape) {
+inline void check_image_batch(const char* who, const Shape& shape) {
   if (shape.rank() != 4 || shape[2] < 1 || shape[3] < 1)
     fail(who, ": expected a batch of images (N, C, H, W), got ", shape);
 }
@@ -240,7 +240,7 @@ class Augmenter {
 
   // batch (N, C, H, W); ids (N): the samples' ids, e.g. their indices in the data set.
   void apply(Tensor<T>& batch, Index epoch, const Index* ids) {
-    detail::check_images("Augmenter::apply", batch.shape());
+    detail::check_image_batch("Augmenter::apply", batch.shape());
     if (!settings_.active()) return;
     scratch_.resize(batch.shape());
     std::memcpy(scratch_.data(), batch.data(), static_cast<std::size_t>(batch.size()) * sizeof(T));
@@ -365,7 +365,7 @@ void register_random_augmentation() {
 inline Tensor<std::uint8_t> augmentation_samples(const Dataset& data, Index rows, Index variants,
                                                  const AugmentationSettings& settings,
                                                  std::uint64_t seed) {
-  detail::check_images("augmentation_samples", data.images.shape());
+  detail::check_image_batch("augmentation_samples", data.images.shape());
   settings.check();
   if (rows < 1 || rows > data.size() || variants < 0)
     fail("augmentation_samples: expected 1 <= rows <= ", data.size(),
