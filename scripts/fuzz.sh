@@ -14,6 +14,9 @@
 # one with: $MINICNN_FUZZ_DIR/bin/TARGET FILE
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$root/scripts/install_deps.sh"
+# Debian 12's clang is clang 14; its sanitizer and libFuzzer runtimes are only recommended by it.
+minicnn_install_deps clang libclang-rt-14-dev python3
 seconds=${1:-30}
 shift || true
 targets=("$@")
@@ -26,7 +29,7 @@ mkdir -p "$dir/bin" "$dir/logs"
 # -O1 -g: fast enough to run millions of inputs, and reports with line numbers.
 flags=(-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
        -fno-omit-frame-pointer -Wall -Wextra -Wpedantic
-       -I"$root/include" -I"$root/fuzz" $(pkg-config --cflags eigen3))
+       -I"$root/include" -I"$root/fuzz" -isystem /usr/include/eigen3)
 for target in "${targets[@]}"; do
   if [[ ! -x "$dir/bin/$target" || "$root/fuzz/$target.cpp" -nt "$dir/bin/$target" ]] ||
      [[ -n $(find "$root/include" "$root/fuzz" -name '*.hpp' -newer "$dir/bin/$target") ]]; then
@@ -48,21 +51,22 @@ run() {
     >"$dir/logs/$target.log" 2>&1
 }
 
-declare -A status
-running=()
+# At most $jobs targets at once: the next one starts as soon as any finishes.
+declare -A status=() target_of=()
 for target in "${targets[@]}"; do
+  if [[ ${#target_of[@]} -ge $jobs ]]; then
+    wait -n -p done_pid && code=0 || code=$?
+    status[${target_of[$done_pid]}]=$code
+    unset "target_of[$done_pid]"
+  fi
   echo "fuzzing $target for $seconds s (log: $dir/logs/$target.log)"
   run "$target" &
-  running+=("$!:$target")
-  if [[ ${#running[@]} -ge $jobs ]]; then
-    for entry in "${running[@]}"; do
-      wait "${entry%%:*}" && status[${entry#*:}]=0 || status[${entry#*:}]=$?
-    done
-    running=()
-  fi
+  target_of[$!]=$target
 done
-for entry in "${running[@]}"; do
-  wait "${entry%%:*}" && status[${entry#*:}]=0 || status[${entry#*:}]=$?
+while [[ ${#target_of[@]} -gt 0 ]]; do
+  wait -n -p done_pid && code=0 || code=$?
+  status[${target_of[$done_pid]}]=$code
+  unset "target_of[$done_pid]"
 done
 
 failed=0
