@@ -1,0 +1,288 @@
+// What the example trainers share: the training options, the choice of model (from
+// minicnn::model_zoo()), augmentation and optimizer by name, and train_and_report(), which
+// trains, evaluates, saves and writes the reports.
+#pragma once
+
+#include <omp.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iomanip>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "common/command_line.hpp"
+#include "minicnn/data/augmentation.hpp"
+#include "minicnn/minicnn.hpp"
+#include "minicnn/models.hpp"
+#include "minicnn/visual/image_grid.hpp"
+#include "minicnn/visual/png.hpp"
+
+namespace examples {
+
+// The trainer's defaults for the options whose default is the model's lab recipe.
+inline std::map<std::string, std::string>& fallbacks() {
+  static std::map<std::string, std::string> values;
+  return values;
+}
+
+// The options every trainer takes. Epochs, batch size and optimizer default to the model's lab
+// recipe (minicnn::ZooModel) when it gives one, else to the trainer's defaults given here.
+inline void add_training_options(CommandLine& cli, const std::string& default_model,
+                                 const std::string& default_epochs,
+                                 const std::string& default_batch) {
+  cli.option("model", default_model, "a model of minicnn::model_zoo() (docs/experiments.md)")
+      .option("epochs", "",
+              "epochs to train (none: the model's lab epochs, else " + default_epochs + ")")
+      .option("batch-size", "",
+              "samples per training batch (none: the lab's, else " + default_batch + ")")
+      .option("optimizer", "", "adam, sgd or rmsprop, Keras defaults (none: the lab's, else adam)")
+      .option("lr", "", "learning rate (default: the optimizer's Keras default)")
+      .option("augment", "lab",
+              "augmentation preset: off, flip_shift, flip_shift_rotate_zoom, or lab (the model's)")
+      .option("threads", "0", "OpenMP threads (0: all cores)")
+      .option("seed", "42", "seed of weights, shuffling, dropout and augmentation")
+      .option("validation-split", "0.1", "fraction of the training set held out for validation")
+      .option("resume", "", "checkpoint to resume from (e.g. runs/mnist/last.mcnn)");
+  fallbacks()["epochs"] = default_epochs;
+  fallbacks()["batch-size"] = default_batch;
+  fallbacks()["optimizer"] = "adam";
+}
+
+// A trainer's description followed by the models it can train, for --help.
+inline std::string with_model_list(const std::string& description) {
+  std::ostringstream text;
+  text << description << "\n\nModels (--model), as minicnn::model_zoo() registers them:\n";
+  for (const auto& entry : minicnn::model_zoo<float>())
+    text << "  " << std::left << std::setw(24) << entry.name << entry.description << '\n';
+  text << "\nAugmentation presets (--augment): off, flip_shift (horizontal flip, 10 % shifts),\n"
+          "flip_shift_rotate_zoom (the same + rotation 10 degrees + zoom 0.2).";
+  return text.str();
+}
+
+// The recipe a run uses: the command line's values, else the model's lab recipe, else the
+// trainer's defaults.
+struct Recipe {
+  minicnn::Index epochs = 0;
+  minicnn::Index batch_size = 0;
+  std::string optimizer;
+  std::string augmentation;  // a preset name
+};
+
+inline Recipe recipe(const CommandLine& cli) {
+  const auto& entry = minicnn::zoo_model<float>(cli.get("model"));
+  const auto number = [&](const std::string& option, minicnn::Index lab) {
+    if (!cli.get(option).empty()) return static_cast<minicnn::Index>(cli.get_int(option));
+    return lab > 0 ? lab : static_cast<minicnn::Index>(std::stoll(fallbacks().at(option)));
+  };
+  Recipe r;
+  r.epochs = number("epochs", entry.epochs);
+  r.batch_size = number("batch-size", entry.batch_size);
+  r.optimizer = !cli.get("optimizer").empty() ? cli.get("optimizer")
+                : !entry.optimizer.empty()    ? entry.optimizer
+                                              : fallbacks().at("optimizer");
+  r.augmentation = cli.get("augment") == "lab" ? entry.augmentation : cli.get("augment");
+  return r;
+}
+
+// The named model for `classes` classes, with a RandomAugmentation layer in front when the
+// preset augments (it transforms training batches only: evaluation and predictions see the
+// images as they are).
+inline minicnn::Sequential<float> make_model(const std::string& name, minicnn::Index classes,
+                                             const std::string& augmentation) {
+  using namespace minicnn;
+  const AugmentationSettings settings = augmentation_preset(augmentation);
+  Sequential<float> model = zoo_model<float>(name).build(classes);
+  if (!settings.active()) return model;
+  register_random_augmentation<float>();  // so that the saved model loads
+  Sequential<float> augmented;
+  augmented.add<RandomAugmentation>(settings);
+  for (Index i = 0; i < model.size(); ++i)
+    augmented.add(model.layer(i).clone());
+  return augmented;
+}
+
+inline std::unique_ptr<minicnn::Optimizer<float>> make_optimizer(const std::string& name,
+                                                                 const std::string& lr_text,
+                                                                 const CommandLine& cli) {
+  const bool has_lr = !lr_text.empty();
+  const double lr = has_lr ? cli.get_double("lr") : 0.0;
+  if (name == "adam") return std::make_unique<minicnn::Adam<float>>(has_lr ? lr : 1e-3);
+  if (name == "sgd") return std::make_unique<minicnn::SGD<float>>(has_lr ? lr : 1e-2);
+  if (name == "rmsprop") return std::make_unique<minicnn::RMSprop<float>>(has_lr ? lr : 1e-3);
+  minicnn::fail("unknown optimizer '", name, "'; expected adam, sgd or rmsprop");
+}
+
+inline std::string command(int argc, char** argv) {
+  return CommandLine::command(argc, argv);
+}
+
+// The processor's model name, for reports.
+inline std::string cpu_name() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line))
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  return "unknown CPU";
+}
+
+inline std::string fixed(double value, int digits) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(digits) << value;
+  return out.str();
+}
+
+// What a finished run hands to the report writers.
+struct TrainingRun {
+  std::string dataset_name, command_text;
+  std::filesystem::path out;
+  const minicnn::Sequential<float>* model = nullptr;
+  const minicnn::Optimizer<float>* optimizer = nullptr;
+  const minicnn::FitOptions<float>* options = nullptr;
+  const minicnn::History* history = nullptr;
+  minicnn::Sequential<float>::Evaluation evaluation;
+  std::string model_name, augmentation;
+  int threads = 0;
+  double train_seconds = 0, wall_seconds = 0;
+};
+
+// report.md: the command, the machine, the result, the model and every epoch.
+inline void write_markdown_report(const TrainingRun& run) {
+  using namespace minicnn;
+  std::ostringstream report;
+  report << "# " << run.dataset_name << ": " << run.model_name << "\n\n"
+         << "Command: `" << run.command_text << "`\n\n"
+         << "Machine: " << cpu_name() << ", " << run.threads << " OpenMP threads; compiler: GCC "
+         << __VERSION__ << "\n\n"
+         << "## Result\n\n"
+         << "| test accuracy | test loss | epochs | training seconds | wall seconds |\n"
+         << "| --- | --- | --- | --- | --- |\n"
+         << "| " << fixed(100 * run.evaluation.accuracy, 2) << " % | "
+         << fixed(run.evaluation.loss, 4) << " | " << run.options->epochs << " | "
+         << fixed(run.train_seconds, 1) << " | " << fixed(run.wall_seconds, 1) << " |\n\n"
+         << "## Model\n\n```\n"
+         << run.model->summary() << "```\n\n"
+         << "Optimizer: " << run.optimizer->kind() << " (" << run.optimizer->config().str()
+         << "), batch size " << run.options->batch_size << ", validation split "
+         << run.options->validation_split << ", seed " << run.options->seed
+         << ", augmentation: " << run.augmentation << "\n\n"
+         << "## Epochs\n\n| epoch | loss | accuracy | val_loss | val_accuracy | seconds |\n"
+         << "| --- | --- | --- | --- | --- | --- |\n";
+  for (const EpochLogs& e : run.history->epochs)
+    report << "| " << e.epoch + 1 << " | " << fixed(e.loss, 4) << " | "
+           << fixed(100 * e.accuracy, 2) << " % | "
+           << (e.has_validation ? fixed(e.val_loss, 4) : "-") << " | "
+           << (e.has_validation ? fixed(100 * e.val_accuracy, 2) + " %" : "-") << " | "
+           << fixed(e.seconds, 1) << " |\n";
+  write_file_atomically((run.out / "report.md").string(), report.str(), "report.md");
+}
+
+// Every report of a finished run. The HTML report (visual/report_html.hpp) belongs here, beside
+// report.md, once it lands.
+inline void write_reports(const TrainingRun& run) {
+  write_markdown_report(run);
+}
+
+// out/augmentation.png: the first 8 training images (one per row), each followed by 7 augmented
+// variants, to see what the preset does before trusting it with a long run.
+inline void write_augmentation_preview(const CommandLine& cli, const minicnn::Dataset& train,
+                                       const Recipe& plan) {
+  using namespace minicnn;
+  const Tensor<std::uint8_t> samples = augmentation_samples(
+      train, std::min<Index>(8, train.size()), 7, augmentation_preset(plan.augmentation),
+      static_cast<std::uint64_t>(cli.get_int("seed")));
+  GridOptions grid;
+  grid.columns = 8;
+  grid.zoom = 2;
+  grid.scaling = Scaling::as_is;
+  const std::filesystem::path path = std::filesystem::path(cli.get("out")) / "augmentation.png";
+  write_png(path.string(), image_grid(samples, grid));
+  std::cout << "Augmentation " << plan.augmentation << ": " << path.string() << '\n';
+}
+
+// Trains the named model on `train` (holding out the validation split), evaluates on `test`,
+// saves the model, the last checkpoint and the history under --out, and writes the reports.
+// Epochs, batch size, optimizer and augmentation follow recipe().
+inline int train_and_report(const CommandLine& cli, const std::string& command_text,
+                            const std::string& dataset_name, const minicnn::Dataset& train,
+                            const minicnn::Dataset& test) {
+  using namespace minicnn;
+  const auto wall_start = std::chrono::steady_clock::now();
+  if (cli.get_int("threads") > 0) omp_set_num_threads(static_cast<int>(cli.get_int("threads")));
+  const int threads = omp_get_max_threads();
+  const std::filesystem::path out = cli.get("out");
+  std::filesystem::create_directories(out);
+
+  const Recipe plan = recipe(cli);
+  Sequential<float> model = make_model(cli.get("model"), train.classes, plan.augmentation);
+  model.build(train.sample_shape(), static_cast<std::uint64_t>(cli.get_int("seed")));
+  model.set_loss(std::make_unique<SparseCategoricalCrossentropy<float>>());
+  auto optimizer = make_optimizer(plan.optimizer, cli.get("lr"), cli);
+  std::cout << model.summary() << '\n';
+
+  FitOptions<float> options;
+  options.epochs = plan.epochs;
+  options.batch_size = plan.batch_size;
+  options.seed = static_cast<std::uint64_t>(cli.get_int("seed"));
+  options.validation_split = cli.get_double("validation-split");
+  if (!cli.get("resume").empty()) {
+    options.initial_epoch = model.restore(cli.get("resume"), optimizer.get());
+    std::cout << "Resuming after epoch " << options.initial_epoch << " from " << cli.get("resume")
+              << '\n';
+  }
+  if (augmentation_preset(plan.augmentation).active()) write_augmentation_preview(cli, train, plan);
+  ModelCheckpoint<float> last((out / "last.mcnn").string());
+  options.callbacks = {&last};
+
+  const auto scale = Normalization<float>::scale();
+  const auto train_start = std::chrono::steady_clock::now();
+  const History history = model.fit(Samples<float>(train, scale), *optimizer, options);
+  const double train_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - train_start).count();
+  history.write_csv((out / "history.csv").string());
+  history.write_json((out / "history.json").string());
+  if (history.interrupted) {
+    std::cout << "Interrupted: " << (out / "last.mcnn").string()
+              << " holds the last completed epoch; resume with --resume.\n";
+    return 130;
+  }
+
+  const auto test_start = std::chrono::steady_clock::now();
+  const auto evaluation = model.evaluate(Samples<float>(test, scale), 256);
+  const double test_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - test_start).count();
+  model.save((out / "model.mcnn").string());
+  const double wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+
+  std::cout << "Test loss: " << fixed(evaluation.loss, 4)
+            << " - test accuracy: " << fixed(100 * evaluation.accuracy, 2) << " % (" << test.size()
+            << " images, " << fixed(test_seconds, 1) << " s)\n"
+            << "Training: " << fixed(train_seconds, 1)
+            << " s, wall time: " << fixed(wall_seconds, 1) << " s, " << threads << " threads\n"
+            << "Wrote " << out.string()
+            << "/{model.mcnn,last.mcnn,history.csv,history.json,report.md}\n";
+
+  TrainingRun run;
+  run.dataset_name = dataset_name;
+  run.command_text = command_text;
+  run.out = out;
+  run.model = &model;
+  run.optimizer = optimizer.get();
+  run.options = &options;
+  run.history = &history;
+  run.evaluation = evaluation;
+  run.model_name = cli.get("model");
+  run.augmentation = plan.augmentation;
+  run.threads = threads;
+  run.train_seconds = train_seconds;
+  run.wall_seconds = wall_seconds;
+  write_reports(run);
+  return 0;
+}
+
+}  // namespace examples

@@ -1,0 +1,43 @@
+// mnist: trains a named CNN on MNIST and reports how it did.
+//
+//   mnist --model mnist_cnn --epochs 5 --out runs/mnist
+//
+// Prints the model summary, trains with a progress bar (one line per epoch when the output is
+// not a terminal), evaluates on the 10,000 test images, and writes into --out:
+//   model.mcnn     the trained model (architecture + weights), Sequential<float>::load() reads it
+//   last.mcnn      the last completed epoch with optimizer state, to resume with --resume
+//   history.csv / history.json   loss and accuracy per epoch
+//   report.md      summary, per-epoch table, test figures, timings and the exact command
+#include <omp.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "common/command_line.hpp"
+#include "common/training.hpp"
+#include "minicnn/minicnn.hpp"
+
+using namespace minicnn;
+
+int run(int argc, char** argv) {
+  examples::CommandLine cli("mnist", "Trains a named CNN on MNIST (scripts/fetch_data.sh mnist).");
+  examples::add_training_options(cli, "mnist_cnn", "5", "64");
+  cli.option("data-dir", data_dir(), "directory holding mnist/ (or the MNIST files)")
+      .option("out", "runs/mnist", "directory for the model, history and report");
+  if (!cli.parse(argc, argv)) return 0;
+
+  const Dataset train = load_mnist(cli.get("data-dir"), Split::train);
+  const Dataset test = load_mnist(cli.get("data-dir"), Split::test);
+  return examples::train_and_report(cli, examples::command(argc, argv), "MNIST", train, test);
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& error) {
+    std::cerr << "mnist: " << error.what() << '\n';
+    return 1;
+  }
+}
