@@ -8,34 +8,19 @@
 
 #include "minicnn/layer.hpp"
 #include "minicnn/layers/im2col.hpp"
+#include "minicnn/layers/pool2d.hpp"
 #include "minicnn/layers/window.hpp"
 
 namespace minicnn {
 
 template <typename T>
-class AvgPool2D : public Layer<T> {
+class AvgPool2D : public Pool2D<T, AvgPool2D<T>> {
  public:
   explicit AvgPool2D(Size2 pool_size = 2) : AvgPool2D(pool_size, pool_size) {}
   AvgPool2D(Size2 pool_size, Size2 strides, Padding padding = Padding::valid)
-      : pool_size_(pool_size), strides_(strides), padding_(padding) {
-    check_window_argument("AveragePooling2D", "pool_size", pool_size);
-    check_window_argument("AveragePooling2D", "strides", strides);
-  }
-
-  static std::unique_ptr<Layer<T>> from_config(const Config& config) {
-    return std::make_unique<AvgPool2D>(Size2::parse(config.get("pool_size")),
-                                       Size2::parse(config.get("strides")),
-                                       padding_from_string(config.get("padding")));
-  }
+      : Pool2D<T, AvgPool2D>("AveragePooling2D", pool_size, strides, padding) {}
 
   std::string kind() const override { return "AveragePooling2D"; }
-  Config config() const override {
-    return Config()
-        .set("pool_size", pool_size_.str())
-        .set("strides", strides_.str())
-        .set("padding", to_string(padding_));
-  }
-  std::unique_ptr<Layer<T>> clone() const override { return std::make_unique<AvgPool2D>(*this); }
 
   // y[n, c, oh, ow] = (1 / |S|) sum over (ih, iw) in S of x[n, c, ih, iw], where S is the set of
   // the window's elements inside the input: ih in [oh*SH - pad_top, +KH), iw in
@@ -92,6 +77,8 @@ class AvgPool2D : public Layer<T> {
   }
 
  private:
+  using Pool2D<T, AvgPool2D>::geometry_;
+
   // The part [begin, end) of a window [start, start + size) that lies inside [0, extent).
   struct Window {
     Index begin, end;
@@ -100,17 +87,6 @@ class AvgPool2D : public Layer<T> {
   static Window clip(Index start, Index size, Index extent) {
     return {std::max<Index>(start, 0), std::min(start + size, extent)};
   }
-
-  Shape build_layer(const Shape& input_shape, Random&) override {
-    geometry_ =
-        WindowGeometry::of(this->label(), "pool", input_shape, pool_size_, strides_, padding_);
-    return {geometry_.channels, geometry_.out_h, geometry_.out_w};
-  }
-
-  Size2 pool_size_;
-  Size2 strides_;
-  Padding padding_;
-  WindowGeometry geometry_;
 };
 
 }  // namespace minicnn

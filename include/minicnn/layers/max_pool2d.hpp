@@ -11,34 +11,19 @@
 
 #include "minicnn/layer.hpp"
 #include "minicnn/layers/im2col.hpp"
+#include "minicnn/layers/pool2d.hpp"
 #include "minicnn/layers/window.hpp"
 
 namespace minicnn {
 
 template <typename T>
-class MaxPool2D : public Layer<T> {
+class MaxPool2D : public Pool2D<T, MaxPool2D<T>> {
  public:
   explicit MaxPool2D(Size2 pool_size = 2) : MaxPool2D(pool_size, pool_size) {}
   MaxPool2D(Size2 pool_size, Size2 strides, Padding padding = Padding::valid)
-      : pool_size_(pool_size), strides_(strides), padding_(padding) {
-    check_window_argument("MaxPooling2D", "pool_size", pool_size);
-    check_window_argument("MaxPooling2D", "strides", strides);
-  }
-
-  static std::unique_ptr<Layer<T>> from_config(const Config& config) {
-    return std::make_unique<MaxPool2D>(Size2::parse(config.get("pool_size")),
-                                       Size2::parse(config.get("strides")),
-                                       padding_from_string(config.get("padding")));
-  }
+      : Pool2D<T, MaxPool2D>("MaxPooling2D", pool_size, strides, padding) {}
 
   std::string kind() const override { return "MaxPooling2D"; }
-  Config config() const override {
-    return Config()
-        .set("pool_size", pool_size_.str())
-        .set("strides", strides_.str())
-        .set("padding", to_string(padding_));
-  }
-  std::unique_ptr<Layer<T>> clone() const override { return std::make_unique<MaxPool2D>(*this); }
 
   // y[n, c, oh, ow] = max over the window's elements inside the input of x[n, c, ih, iw],
   //   ih in [oh*SH - pad_top, +KH),  iw in [ow*SW - pad_left, +KW).
@@ -99,11 +84,11 @@ class MaxPool2D : public Layer<T> {
   }
 
  private:
-  Shape build_layer(const Shape& input_shape, Random&) override {
-    geometry_ =
-        WindowGeometry::of(this->label(), "pool", input_shape, pool_size_, strides_, padding_);
+  using Pool2D<T, MaxPool2D>::geometry_;
+
+  Shape build_layer(const Shape& input_shape, Random& random) override {
     argmax_.resize({0});
-    return {geometry_.channels, geometry_.out_h, geometry_.out_w};
+    return Pool2D<T, MaxPool2D>::build_layer(input_shape, random);
   }
 
   // Where, in one (H, W) plane, the maximum of output (oh, ow)'s window lies: ih*W + iw of the
@@ -125,10 +110,6 @@ class MaxPool2D : public Layer<T> {
     return best;
   }
 
-  Size2 pool_size_;
-  Size2 strides_;
-  Padding padding_;
-  WindowGeometry geometry_;
   Tensor<Index> argmax_;  // (N, C, OH, OW): ih*W + iw of each maximum, from the last training pass
 };
 
