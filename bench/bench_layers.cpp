@@ -1,0 +1,198 @@
+// The Google Benchmark suite (docs/performance.md):
+//   - Eigen's square 1024 x 1024 float GEMM: the machine's reference FLOP rate;
+//   - forward and backward of every layer at the shapes it has in the reference models
+//     (bench/reference_models.hpp), batch 64, with FLOP rates for the convolutions;
+//   - one training step (Adam) and one inference batch of each reference model, in images/s.
+// Threads: OMP_NUM_THREADS (default: all cores). Every timing is wall-clock (UseRealTime), since
+// the work runs on OpenMP threads.
+//   OMP_NUM_THREADS=2 build/bench/bench_layers --benchmark_filter=Conv
+#include <benchmark/benchmark.h>
+#include <omp.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "reference_models.hpp"
+
+namespace {
+
+using namespace minicnn;
+constexpr Index kBatch = 64;
+
+// Eigen's own product of two square matrices: 2*n^3 floating-point operations.
+void square_gemm(benchmark::State& state) {
+  const Index n = state.range(0);
+  Eigen::MatrixXf a = Eigen::MatrixXf::Random(n, n), b = Eigen::MatrixXf::Random(n, n), c(n, n);
+  for (auto _ : state) {
+    c.noalias() = a * b;
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["FLOPS"] = benchmark::Counter(2.0 * static_cast<double>(n * n * n),
+                                               benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// One layer of a reference model, the input shape of one sample it sees there, and its
+// floating-point operations per sample forward (0: not counted; backward is counted as twice
+// the forward for convolutions and dense layers: dW and dx are each one product of that size).
+struct LayerCase {
+  std::string name;
+  std::function<std::unique_ptr<Layer<float>>()> make;
+  Shape sample;
+  double forward_flops = 0;
+};
+
+// 2 * F * C*KH*KW * OH*OW per sample.
+double conv_flops(Index filters, Index channels, Index kernel, Index out_h, Index out_w) {
+  return 2.0 * static_cast<double>(filters * channels * kernel * kernel * out_h * out_w);
+}
+
+LayerCase conv(const std::string& where, Index filters, Index kernel, Shape sample,
+               Padding padding = Padding::valid) {
+  const Index out_h = padding == Padding::same ? sample[1] : sample[1] - kernel + 1;
+  const Index out_w = padding == Padding::same ? sample[2] : sample[2] - kernel + 1;
+  return {"Conv2D " + std::to_string(filters) + "," + std::to_string(kernel) + " on " +
+              sample.str() + " (" + where + ")",
+          [=] { return std::make_unique<Conv2D<float>>(filters, kernel, 1, padding); }, sample,
+          conv_flops(filters, sample[0], kernel, out_h, out_w)};
+}
+
+template <typename L, typename... Args>
+LayerCase layer(const std::string& label, Shape sample, double flops, Args... args) {
+  return {label + " on " + sample.str(), [=] { return std::make_unique<L>(args...); }, sample,
+          flops};
+}
+
+std::vector<LayerCase> layer_cases() {
+  return {
+      conv("mnist_model1", 32, 3, {1, 28, 28}),
+      conv("mnist_model4", 32, 5, {1, 28, 28}),
+      conv("mnist_model4, largest", 64, 5, {32, 24, 24}),
+      conv("mnist_model4", 128, 5, {64, 10, 10}),
+      conv("lenet5", 6, 5, {3, 32, 32}),
+      conv("lenet5", 16, 5, {6, 14, 14}),
+      conv("cifar10_basic", 32, 3, {3, 32, 32}, Padding::same),
+      conv("cifar10_basic, largest", 32, 3, {32, 32, 32}, Padding::same),
+      conv("cifar10_basic", 64, 3, {32, 16, 16}, Padding::same),
+      conv("cifar10_basic", 64, 3, {64, 16, 16}, Padding::same),
+      conv("cifar100_coarse_first", 8, 3, {3, 32, 32}),
+      conv("cifar100_coarse_first", 16, 3, {8, 30, 30}),
+      conv("cifar100_coarse_first", 32, 3, {16, 14, 14}),
+      layer<Dense<float>>("Dense 10", {21632}, 2.0 * 21632 * 10, 10),
+      layer<Dense<float>>("Dense 256", {4096}, 2.0 * 4096 * 256, 256),
+      layer<Dense<float>>("Dense 500", {1152}, 2.0 * 1152 * 500, 500),
+      layer<MaxPool2D<float>>("MaxPool2D 2", {64, 20, 20}, 0, 2),
+      layer<MaxPool2D<float>>("MaxPool2D 2", {32, 32, 32}, 0, 2),
+      layer<AvgPool2D<float>>("AvgPool2D 2", {6, 28, 28}, 0, 2),
+      layer<BatchNorm<float>>("BatchNorm", {64, 20, 20}, 0),
+      layer<ReLU<float>>("ReLU", {64, 20, 20}, 0),
+      layer<Tanh<float>>("Tanh", {6, 28, 28}, 0),
+      layer<Dropout<float>>("Dropout .25", {32, 16, 16}, 0, 0.25),
+      layer<Softmax<float>>("Softmax", {10}, 0),
+  };
+}
+
+// A built layer with a random input and upstream gradient of batch 64.
+struct LayerFixture {
+  std::unique_ptr<Layer<float>> layer;
+  Tensor<float> x, y, dy, dx;
+
+  explicit LayerFixture(const LayerCase& c) : layer(c.make()) {
+    Random random(1);
+    layer->build(c.sample, random);
+    x.resize(c.sample.with_batch(kBatch));
+    x.fill_uniform(random, -1.0f, 1.0f);
+    layer->forward(x, y, Mode::training);
+    dy.resize(y.shape());
+    dy.fill_uniform(random, -1.0f, 1.0f);
+  }
+};
+
+void set_flops(benchmark::State& state, double flops_per_sample) {
+  if (flops_per_sample > 0)
+    state.counters["FLOPS"] = benchmark::Counter(flops_per_sample * kBatch,
+                                                 benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void layer_forward(benchmark::State& state, const LayerCase& c, Mode mode) {
+  LayerFixture f(c);
+  for (auto _ : state) {
+    f.layer->forward(f.x, f.y, mode);
+    benchmark::ClobberMemory();
+  }
+  set_flops(state, c.forward_flops);
+  state.SetItemsProcessed(state.iterations() * kBatch);
+}
+
+void layer_backward(benchmark::State& state, const LayerCase& c) {
+  LayerFixture f(c);
+  for (auto _ : state) {
+    f.layer->forward(f.x, f.y, Mode::training);  // backward needs its forward's state
+    f.layer->backward(f.x, f.y, f.dy, f.dx, Mode::training);
+    benchmark::ClobberMemory();
+  }
+  set_flops(state, 3 * c.forward_flops);
+  state.SetItemsProcessed(state.iterations() * kBatch);
+}
+
+void model_train_step(benchmark::State& state, const bench::ReferenceModel& reference) {
+  auto model = bench::build_reference_model<float>(reference, 42);
+  const bench::SyntheticBatches<float> data(zoo_model<float>(reference.name).input,
+                                            reference.classes, kBatch, 1, 7);
+  Adam<float> adam;
+  model.train_on_batch(data.inputs[0], data.labels[0], adam);  // buffers and slots sized
+  for (auto _ : state)
+    benchmark::DoNotOptimize(model.train_on_batch(data.inputs[0], data.labels[0], adam));
+  state.SetItemsProcessed(state.iterations() * kBatch);
+}
+
+void model_inference(benchmark::State& state, const bench::ReferenceModel& reference) {
+  auto model = bench::build_reference_model<float>(reference, 42);
+  const bench::SyntheticBatches<float> data(zoo_model<float>(reference.name).input,
+                                            reference.classes, kBatch, 1, 7);
+  for (auto _ : state) {
+    auto out = model.predict(data.inputs[0], kBatch);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::AddCustomContext("omp_threads", std::to_string(omp_get_max_threads()));
+  benchmark::AddCustomContext("eigen_simd", Eigen::SimdInstructionSetsInUse());
+  benchmark::RegisterBenchmark("Eigen GEMM square", square_gemm)
+      ->Arg(1024)
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
+  static const std::vector<LayerCase> cases = layer_cases();
+  for (const LayerCase& c : cases) {
+    benchmark::RegisterBenchmark(("forward/" + c.name).c_str(), layer_forward, c, Mode::training)
+        ->Unit(benchmark::kMicrosecond)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark(("inference/" + c.name).c_str(), layer_forward, c, Mode::inference)
+        ->Unit(benchmark::kMicrosecond)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark(("forward+backward/" + c.name).c_str(), layer_backward, c)
+        ->Unit(benchmark::kMicrosecond)
+        ->UseRealTime();
+  }
+  for (const auto& reference : bench::reference_models()) {
+    benchmark::RegisterBenchmark(("train step/" + reference.name).c_str(), model_train_step,
+                                 reference)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark(("inference batch/" + reference.name).c_str(), model_inference,
+                                 reference)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

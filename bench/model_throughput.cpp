@@ -1,0 +1,105 @@
+// minicnn's half of the side-by-side comparison with PyTorch (bench/compare_pytorch.py runs it
+// alternately with its PyTorch twin): one reference model, training steps and inference batches
+// on data held in memory, timed on the wall clock, reported as one JSON line:
+//
+//   {"framework": "minicnn", "model": "mnist_model4", "threads": 2, "batch": 64,
+//    "train_images_per_second": 1234.5, "inference_images_per_second": 4567.8,
+//    "startup_rss_mib": 4.2, "peak_rss_mib": 42.1}
+//
+// A training step is Sequential::train_on_batch with Adam (forward, loss, backward, update); an
+// inference batch is Sequential::predict. Warm-up steps (buffers sized, Adam's slots created) are
+// not timed; then steps run until --seconds have passed and at least --min-steps were made.
+#include <omp.h>
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "common/command_line.hpp"
+#include "reference_models.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Runs `step` (which processes one batch) for at least `min_seconds` and `min_steps`, after
+// `warmup` untimed calls; returns batches per second.
+template <typename Step>
+double batches_per_second(Step step, long long warmup, long long min_steps, double min_seconds) {
+  for (long long i = 0; i < warmup; ++i)
+    step(i);
+  const auto start = Clock::now();
+  long long steps = 0;
+  while (steps < min_steps || seconds_since(start) < min_seconds)
+    step(warmup + steps++);
+  return static_cast<double>(steps) / seconds_since(start);
+}
+
+// The process's peak resident set so far (Linux reports ru_maxrss in KiB).
+double peak_rss_mib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  using namespace minicnn;
+  const double startup_rss = peak_rss_mib();
+  examples::CommandLine cli("minicnn_throughput",
+                            "Training and inference images/s of one reference model "
+                            "(bench/reference_models.hpp), printed as one JSON line.");
+  cli.option("model", "mnist_model4",
+             "mnist_model1, mnist_model4, lenet5, cifar10_basic or cifar100_coarse_first")
+      .option("threads", "1", "OpenMP threads")
+      .option("batch", "64", "images per batch")
+      .option("seconds", "5", "minimum timed seconds per phase (training, inference)")
+      .option("min-steps", "5", "minimum timed batches per phase")
+      .option("warmup", "3", "untimed batches before each phase");
+  if (!cli.parse(argc, argv)) return 0;
+
+  const std::string name = cli.get("model");
+  const bench::ReferenceModel* reference = nullptr;
+  for (const auto& r : bench::reference_models())
+    if (r.name == name) reference = &r;
+  if (reference == nullptr) fail("minicnn_throughput: unknown reference model '", name, "'");
+  const int threads = static_cast<int>(cli.get_int("threads"));
+  const Index batch = cli.get_int("batch");
+  if (threads < 1 || batch < 1)
+    fail("minicnn_throughput: expected --threads >= 1 and --batch >= 1");
+  omp_set_num_threads(threads);
+
+  Sequential<float> model = bench::build_reference_model<float>(*reference, 42);
+  constexpr Index kBatches = 4;  // cycled through, so that caches do not hold one batch only
+  const bench::SyntheticBatches<float> data(zoo_model<float>(name).input, reference->classes, batch,
+                                            kBatches, 7);
+  Adam<float> adam;
+  const long long warmup = cli.get_int("warmup"), min_steps = cli.get_int("min-steps");
+  const double seconds = cli.get_double("seconds");
+
+  const double train = batches_per_second(
+      [&](long long i) {
+        model.train_on_batch(data.inputs[i % kBatches], data.labels[i % kBatches], adam);
+      },
+      warmup, min_steps, seconds);
+  const double inference =
+      batches_per_second([&](long long i) { model.predict(data.inputs[i % kBatches], batch); },
+                         warmup, min_steps, seconds);
+
+  std::printf(
+      "{\"framework\": \"minicnn\", \"model\": \"%s\", \"threads\": %d, \"batch\": %lld, "
+      "\"train_images_per_second\": %.1f, \"inference_images_per_second\": %.1f, "
+      "\"startup_rss_mib\": %.1f, \"peak_rss_mib\": %.1f}\n",
+      name.c_str(), threads, static_cast<long long>(batch), train * static_cast<double>(batch),
+      inference * static_cast<double>(batch), startup_rss, peak_rss_mib());
+  return 0;
+} catch (const std::exception& e) {
+  std::cerr << e.what() << '\n';
+  return 1;
+}
