@@ -1,7 +1,11 @@
 // Layer<T>: the contract every layer implements. Layers are composed at run time (Sequential).
 //
-//   build(input_shape, random)  once: infer the output shape of one sample from the input shape
-//                               of one sample, allocate and initialise parameters.
+//   plan(input_shape)           pure: validate the input shape of one sample and describe the
+//                               output shape of one sample and every parameter's name and shape,
+//                               allocating no tensor (what a checkpoint is checked against before
+//                               anything is built).
+//   build(input_shape, random)  once: allocate the parameters plan() describes and initialise
+//                               them; returns the output shape of one sample.
 //   forward(x, y, mode)         x is (N, input_shape...), y becomes (N, output_shape...).
 //   backward(x, y, dy, dx,      given dy = dL/dy, writes dx = dL/dx and ADDS dL/dparameter into
 //            mode)              each parameter's grad (see parameter.hpp). mode says which
@@ -19,6 +23,8 @@
 // call reads, so several threads may run inference on one built layer at once.
 #pragma once
 
+#include <cstddef>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +38,31 @@
 namespace minicnn {
 
 enum class Mode { inference, training };
+
+// One parameter as a layer's plan describes it: what build() allocates for it.
+struct ParameterShape {
+  std::string name;  // Parameter::name
+  Shape shape;
+  bool trainable = true;
+};
+
+// What a layer is on a given input shape, known before anything is allocated.
+struct LayerPlan {
+  Shape output_shape;                      // of one sample
+  std::vector<ParameterShape> parameters;  // in the order of Layer::parameters()
+};
+
+// The number of elements of `shape` when it is at most `limit`, else -1. Each step of the product
+// checks elements <= limit / extent first, so it never overflows (Shape::size() does not check).
+inline Index bounded_size(const Shape& shape, Index limit) {
+  Index elements = 1;
+  for (int axis = 0; axis < shape.rank(); ++axis) {
+    const Index extent = shape[axis];
+    if (extent != 0 && elements > limit / extent) return -1;
+    elements *= extent;
+  }
+  return elements;
+}
 
 template <typename T>
 class Layer {
@@ -52,9 +83,33 @@ class Layer {
   const std::string& name() const { return name_; }
   void set_name(std::string name) { name_ = std::move(name); }
 
-  // Infers shapes and allocates parameters; returns the output shape of one sample.
+  // The layer on this input shape (one sample): its output shape and its parameters' names and
+  // shapes, computed without allocating them. Throws, naming the layer, when the layer cannot take
+  // the input or when a shape has more elements than a Tensor<T> can hold (kMaxElements), so that
+  // the element counts of every shape it returns can be multiplied out safely.
+  LayerPlan plan(const Shape& input_shape) const {
+    check_elements("input", input_shape);
+    LayerPlan plan = plan_layer(input_shape);
+    check_elements("output", plan.output_shape);
+    for (const ParameterShape& p : plan.parameters)
+      check_elements(p.name.c_str(), p.shape);
+    return plan;
+  }
+
+  // Allocates the parameters plan(input_shape) describes (zeros), lets the layer initialise them
+  // (build_layer), and returns the output shape of one sample.
   Shape build(const Shape& input_shape, Random& random) {
-    output_shape_ = build_layer(input_shape, random);
+    const LayerPlan plan = this->plan(input_shape);
+    const std::vector<Parameter<T>*> own = parameters();
+    if (own.size() != plan.parameters.size())
+      fail(label(), ": plan() describes ", plan.parameters.size(),
+           " parameters but parameters() returns ", own.size());
+    for (std::size_t k = 0; k < own.size(); ++k) {
+      const ParameterShape& p = plan.parameters[k];
+      *own[k] = Parameter<T>(p.name, p.shape, p.trainable);
+    }
+    build_layer(input_shape, random);
+    output_shape_ = plan.output_shape;
     input_shape_ = input_shape;
     built_ = true;
     return output_shape_;
@@ -88,6 +143,10 @@ class Layer {
   // for deterministic layers.
   virtual Random* random_stream() { return nullptr; }
 
+  // The most elements one tensor may have: its size in bytes must fit in an Index.
+  static constexpr Index kMaxElements =
+      std::numeric_limits<Index>::max() / static_cast<Index>(sizeof(T));
+
   // "Conv2D 'conv2d_1'" (or just the kind while unnamed): how messages refer to the layer.
   std::string label() const { return name_.empty() ? kind() : kind() + " '" + name_ + "'"; }
 
@@ -96,8 +155,14 @@ class Layer {
   Layer(const Layer&) = default;
   Layer& operator=(const Layer&) = default;
 
-  // Validates input_shape (one sample) and returns the output shape of one sample.
-  virtual Shape build_layer(const Shape& input_shape, Random& random) = 0;
+  // Validates input_shape (one sample) and describes the layer on it (see plan()). Pure: it
+  // allocates no tensor and changes nothing, so it may be called on an unbuilt layer.
+  virtual LayerPlan plan_layer(const Shape& input_shape) const = 0;
+
+  // Called by build() once the planned parameters are allocated (zero-filled): initialises them
+  // and records what forward() needs from the input shape. Buffers that grow with the input go in
+  // forward(), so that building allocates no more than the plan says.
+  virtual void build_layer(const Shape& /*input_shape*/, Random& /*random*/) {}
 
   // Throws unless the layer is built and x is a batch of samples of input_shape().
   void check_input(const Tensor<T>& x) const {
@@ -115,6 +180,12 @@ class Layer {
   }
 
  private:
+  void check_elements(const char* what, const Shape& shape) const {
+    if (bounded_size(shape, kMaxElements) < 0)
+      fail(label(), ": expected at most ", kMaxElements, " elements in a tensor, got ", what,
+           " of shape ", shape);
+  }
+
   std::string name_;
   Shape input_shape_;
   Shape output_shape_;

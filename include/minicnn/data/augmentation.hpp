@@ -338,12 +338,14 @@ class RandomAugmentation : public Layer<T> {
   }
 
  private:
-  Shape build_layer(const Shape& input_shape, Random& random) override {
+  LayerPlan plan_layer(const Shape& input_shape) const override {
     if (input_shape.rank() != 3)
       fail(this->label(), ": expected images (C, H, W), got ", input_shape);
+    return {input_shape, {}};
+  }
+  void build_layer(const Shape&, Random& random) override {
     random_ = random.fork();
     mapped_batch_ = -1;
-    return input_shape;
   }
 
   AugmentationSettings settings_;

@@ -68,8 +68,8 @@ class Elementwise : public Layer<T> {
   // Below this many elements a thread team costs more than it saves.
   static constexpr Index kParallelThreshold = Index(1) << 15;
 
-  Shape build_layer(const Shape& input_shape, Random&) override {
-    return input_shape;
+  LayerPlan plan_layer(const Shape& input_shape) const override {
+    return {input_shape, {}};
   }
 };
 

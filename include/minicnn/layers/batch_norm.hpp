@@ -177,25 +177,31 @@ class BatchNorm : public Layer<T> {
   // Below this many elements a thread team costs more than it saves.
   static constexpr Index kParallelThreshold = Index(1) << 15;
 
-  Shape build_layer(const Shape& input_shape, Random&) override {
+  // (C, H, W) or (C) -> the same; gamma, beta, moving_mean and moving_variance (C) each.
+  LayerPlan plan_layer(const Shape& input_shape) const override {
     if (input_shape.rank() != 1 && input_shape.rank() != 3)
       fail(this->label(),
            ": expected input of rank 1 (features) or 3 (channels, height, width) per sample, got ",
            input_shape);
+    const Index channels = input_shape[0];
+    return {input_shape,
+            {{"gamma", {channels}},
+             {"beta", {channels}},
+             {"moving_mean", {channels}, false},
+             {"moving_variance", {channels}, false}}};
+  }
+
+  // gamma = 1, beta = 0, moving_mean = 0, moving_variance = 1; the per-channel buffers.
+  void build_layer(const Shape& input_shape, Random&) override {
     channels_ = input_shape[0];
     spatial_ = input_shape.rank() == 3 ? input_shape[1] * input_shape[2] : 1;
-    gamma_ = Parameter<T>("gamma", {channels_});
     gamma_.value.fill(T(1));
-    beta_ = Parameter<T>("beta", {channels_});
-    moving_mean_ = Parameter<T>("moving_mean", {channels_}, false);
-    moving_variance_ = Parameter<T>("moving_variance", {channels_}, false);
     moving_variance_.value.fill(T(1));
     batch_mean_.resize({channels_});
     batch_inv_std_.resize({channels_});
     sum_dy_.resize(static_cast<std::size_t>(channels_));
     sum_dy_xhat_.resize(static_cast<std::size_t>(channels_));
     has_batch_statistics_ = false;
-    return input_shape;
   }
 
   // (mean_c, 1 / sqrt(var_c + epsilon)) of the last training batch, or of the moving averages.

@@ -137,16 +137,27 @@ class Conv2D : public Layer<T> {
     Tensor<T> columns, column_grad, kernel_grad, bias_grad;
   };
 
-  Shape build_layer(const Shape& input_shape, Random& random) override {
-    geometry_ =
-        WindowGeometry::of(this->label(), "kernel", input_shape, kernel_size_, strides_, padding_);
-    const Index channels = geometry_.channels;
-    const Index window = kernel_size_.height * kernel_size_.width;
-    kernel_ = Parameter<T>("kernel", {filters_, channels, kernel_size_.height, kernel_size_.width});
-    initialize(kernel_.value, kernel_initializer_, channels * window, filters_ * window, random);
-    if (use_bias_) bias_ = Parameter<T>("bias", {filters_});
+  // (C, H, W) -> (F, OH, OW); kernel (F, C, KH, KW), bias (F).
+  LayerPlan plan_layer(const Shape& input_shape) const override {
+    const WindowGeometry g = geometry(input_shape);
+    LayerPlan plan{{filters_, g.out_h, g.out_w},
+                   {{"kernel", {filters_, g.channels, g.kernel_h, g.kernel_w}}}};
+    if (use_bias_) plan.parameters.push_back({"bias", {filters_}});
+    return plan;
+  }
+
+  // fan_in = C*KH*KW, fan_out = F*KH*KW (initializers.hpp); the bias stays 0.
+  void build_layer(const Shape& input_shape, Random& random) override {
+    geometry_ = geometry(input_shape);
+    const Index window = geometry_.kernel_h * geometry_.kernel_w;
+    initialize(kernel_.value, kernel_initializer_, geometry_.channels * window, filters_ * window,
+               random);
     workspaces_.clear();
-    return {filters_, geometry_.out_h, geometry_.out_w};
+  }
+
+  WindowGeometry geometry(const Shape& input_shape) const {
+    return WindowGeometry::of(this->label(), "kernel", input_shape, kernel_size_, strides_,
+                              padding_);
   }
 
   static Index thread() {

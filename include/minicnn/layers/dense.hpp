@@ -59,15 +59,19 @@ class Dense : public Layer<T> {
   }
 
  private:
-  Shape build_layer(const Shape& input_shape, Random& random) override {
+  // (in) -> (units); kernel (in, units), bias (units).
+  LayerPlan plan_layer(const Shape& input_shape) const override {
     if (input_shape.rank() != 1)
       fail(this->label(), ": expected input of rank 1 per sample (features), got ", input_shape,
            "; add a Flatten layer before Dense");
-    const Index inputs = input_shape[0];
-    kernel_ = Parameter<T>("kernel", {inputs, units_});
-    initialize(kernel_.value, kernel_initializer_, inputs, units_, random);
-    if (use_bias_) bias_ = Parameter<T>("bias", {units_});
-    return {units_};
+    LayerPlan plan{{units_}, {{"kernel", {input_shape[0], units_}}}};
+    if (use_bias_) plan.parameters.push_back({"bias", {units_}});
+    return plan;
+  }
+
+  // The bias stays 0.
+  void build_layer(const Shape& input_shape, Random& random) override {
+    initialize(kernel_.value, kernel_initializer_, input_shape[0], units_, random);
   }
 
   Index units_;

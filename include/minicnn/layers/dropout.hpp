@@ -71,10 +71,10 @@ class Dropout : public Layer<T> {
   // changes the masks a seed gives.
   static constexpr Index kBlock = 4096;
 
-  Shape build_layer(const Shape& input_shape, Random& random) override {
+  LayerPlan plan_layer(const Shape& input_shape) const override { return {input_shape, {}}; }
+  void build_layer(const Shape&, Random& random) override {
     random_ = random.fork();
     has_mask_ = false;
-    return input_shape;
   }
 
   // Block b of kBlock elements draws from its own generator, seeded with the b-th number of

@@ -42,7 +42,10 @@ class Flatten : public Layer<T> {
   }
 
  private:
-  Shape build_layer(const Shape& input_shape, Random&) override { return {input_shape.size()}; }
+  // (C, H, W) -> (C*H*W); Layer::plan() has checked that the product fits.
+  LayerPlan plan_layer(const Shape& input_shape) const override {
+    return {{input_shape.size()}, {}};
+  }
 };
 
 }  // namespace minicnn

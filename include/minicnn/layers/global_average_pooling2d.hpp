@@ -41,15 +41,18 @@ class GlobalAveragePooling2D : public Layer<T> {
   }
 
  private:
-  Shape build_layer(const Shape& input_shape, Random&) override {
+  // (C, H, W) -> (C); no parameters.
+  LayerPlan plan_layer(const Shape& input_shape) const override {
     if (input_shape.rank() != 3)
       fail(this->label(), ": expected input of rank 3 per sample (channels, height, width), got ",
            input_shape);
     if (input_shape.size() == 0)
       fail(this->label(), ": expected a non-empty input, got ", input_shape);
+    return {{input_shape[0]}, {}};
+  }
+  void build_layer(const Shape& input_shape, Random&) override {
     channels_ = input_shape[0];
     plane_ = input_shape[1] * input_shape[2];
-    return {channels_};
   }
 
   Index channels_ = 0;

@@ -86,9 +86,9 @@ class MaxPool2D : public Pool2D<T, MaxPool2D<T>> {
  private:
   using Pool2D<T, MaxPool2D>::geometry_;
 
-  Shape build_layer(const Shape& input_shape, Random& random) override {
+  void build_layer(const Shape& input_shape, Random& random) override {
     argmax_.resize({0});
-    return Pool2D<T, MaxPool2D>::build_layer(input_shape, random);
+    Pool2D<T, MaxPool2D>::build_layer(input_shape, random);
   }
 
   // Where, in one (H, W) plane, the maximum of output (oh, ow)'s window lies: ih*W + iw of the

@@ -38,11 +38,17 @@ class Pool2D : public Layer<T> {
     check_window_argument(kind, "strides", strides);
   }
 
-  // (C, H, W) -> (C, OH, OW), with the window arithmetic of window.hpp.
-  Shape build_layer(const Shape& input_shape, Random&) override {
-    geometry_ =
-        WindowGeometry::of(this->label(), "pool", input_shape, pool_size_, strides_, padding_);
-    return {geometry_.channels, geometry_.out_h, geometry_.out_w};
+  // (C, H, W) -> (C, OH, OW), with the window arithmetic of window.hpp; no parameters.
+  LayerPlan plan_layer(const Shape& input_shape) const override {
+    const WindowGeometry g = geometry(input_shape);
+    return {{g.channels, g.out_h, g.out_w}, {}};
+  }
+  void build_layer(const Shape& input_shape, Random&) override {
+    geometry_ = geometry(input_shape);
+  }
+
+  WindowGeometry geometry(const Shape& input_shape) const {
+    return WindowGeometry::of(this->label(), "pool", input_shape, pool_size_, strides_, padding_);
   }
 
   Size2 pool_size_;

@@ -60,13 +60,13 @@ class Softmax : public Layer<T> {
   // Below this many elements a thread team costs more than it saves.
   static constexpr Index kParallelThreshold = Index(1) << 14;
 
-  Shape build_layer(const Shape& input_shape, Random&) override {
+  LayerPlan plan_layer(const Shape& input_shape) const override {
     if (input_shape.rank() != 1)
       fail(this->label(), ": expected input of rank 1 per sample (class scores), got ", input_shape,
            "; add a Flatten layer before Softmax");
     if (input_shape[0] < 1)
       fail(this->label(), ": expected at least 1 class, got ", input_shape[0]);
-    return input_shape;
+    return {input_shape, {}};
   }
 };
 

@@ -54,18 +54,21 @@ struct WindowAxis {
 };
 
 // valid: output = floor((input - kernel) / stride) + 1, no padding (input >= kernel required).
-// same:  output = ceil(input / stride), total padding = max((output - 1) * stride + kernel - input,
-// 0),
+// same:  output = ceil(input / stride),
+//        total padding = max((output - 1) * stride + kernel - input, 0),
 //        pad_before = total / 2, pad_after = total - pad_before.
 // Returns output 0 when a 'valid' window does not fit; callers report that with their own name.
+// The arithmetic cannot overflow for any extents >= 0 and kernel, stride > 0 (a checkpoint's
+// config may hold any such numbers): the last window starts at (output - 1) * stride <= input - 1
+// and covers `covered` = input - (output - 1) * stride elements of the input, in [1, stride].
 inline WindowAxis window_axis(Index input, Index kernel, Index stride, Padding padding) {
   if (padding == Padding::valid) {
     if (input < kernel) return {0, 0, 0};
     return {(input - kernel) / stride + 1, 0, 0};
   }
-  const Index output = (input + stride - 1) / stride;
-  Index total = (output - 1) * stride + kernel - input;
-  if (total < 0) total = 0;
+  const Index output = input / stride + (input % stride != 0 ? 1 : 0);
+  const Index covered = input - (output - 1) * stride;
+  const Index total = kernel > covered ? kernel - covered : 0;
   return {output, total / 2, total - total / 2};
 }
 
