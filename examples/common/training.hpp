@@ -10,10 +10,12 @@
 #include <fstream>
 #include <functional>
 #include <iomanip>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "common/command_line.hpp"
 #include "minicnn/data/augmentation.hpp"
@@ -21,6 +23,7 @@
 #include "minicnn/models.hpp"
 #include "minicnn/visual/image_grid.hpp"
 #include "minicnn/visual/png.hpp"
+#include "minicnn/visual/run_report.hpp"
 
 namespace examples {
 
@@ -98,7 +101,6 @@ inline minicnn::Sequential<float> make_model(const std::string& name, minicnn::I
   const AugmentationSettings settings = augmentation_preset(augmentation);
   Sequential<float> model = zoo_model<float>(name).build(classes);
   if (!settings.active()) return model;
-  register_random_augmentation<float>();  // so that the saved model loads
   Sequential<float> augmented;
   augmented.add<RandomAugmentation>(settings);
   for (Index i = 0; i < model.size(); ++i)
@@ -130,6 +132,17 @@ inline std::string cpu_name() {
   return "unknown CPU";
 }
 
+// The compiler that built the trainer, for reports.
+inline std::string compiler_name() {
+#if defined(__clang__)
+  return "Clang " __clang_version__;
+#elif defined(__GNUC__)
+  return "GCC " __VERSION__;
+#else
+  return "unknown compiler";
+#endif
+}
+
 inline std::string fixed(double value, int digits) {
   std::ostringstream out;
   out << std::fixed << std::setprecision(digits) << value;
@@ -144,11 +157,21 @@ struct TrainingRun {
   const minicnn::Optimizer<float>* optimizer = nullptr;
   const minicnn::FitOptions<float>* options = nullptr;
   const minicnn::History* history = nullptr;
+  const minicnn::Dataset* test = nullptr;  // the test set, in its stored order
   minicnn::Sequential<float>::Evaluation evaluation;
   std::string model_name, augmentation;
   int threads = 0;
-  double train_seconds = 0, wall_seconds = 0;
+  double train_seconds = 0, evaluation_seconds = 0, wall_seconds = 0;
 };
+
+// The optimizer, batch size, validation split, seed and augmentation, in one line.
+inline std::string setup_text(const TrainingRun& run) {
+  std::ostringstream text;
+  text << run.optimizer->kind() << " (" << run.optimizer->config().str() << "), batch size "
+       << run.options->batch_size << ", validation split " << run.options->validation_split
+       << ", seed " << run.options->seed << ", augmentation: " << run.augmentation;
+  return text.str();
+}
 
 // report.md: the command, the machine, the result, the model and every epoch.
 inline void write_markdown_report(const TrainingRun& run) {
@@ -156,8 +179,8 @@ inline void write_markdown_report(const TrainingRun& run) {
   std::ostringstream report;
   report << "# " << run.dataset_name << ": " << run.model_name << "\n\n"
          << "Command: `" << run.command_text << "`\n\n"
-         << "Machine: " << cpu_name() << ", " << run.threads << " OpenMP threads; compiler: GCC "
-         << __VERSION__ << "\n\n"
+         << "Machine: " << cpu_name() << ", " << run.threads
+         << " OpenMP threads; compiler: " << compiler_name() << "\n\n"
          << "## Result\n\n"
          << "| test accuracy | test loss | epochs | training seconds | wall seconds |\n"
          << "| --- | --- | --- | --- | --- |\n"
@@ -166,10 +189,7 @@ inline void write_markdown_report(const TrainingRun& run) {
          << fixed(run.train_seconds, 1) << " | " << fixed(run.wall_seconds, 1) << " |\n\n"
          << "## Model\n\n```\n"
          << run.model->summary() << "```\n\n"
-         << "Optimizer: " << run.optimizer->kind() << " (" << run.optimizer->config().str()
-         << "), batch size " << run.options->batch_size << ", validation split "
-         << run.options->validation_split << ", seed " << run.options->seed
-         << ", augmentation: " << run.augmentation << "\n\n"
+         << "Optimizer: " << setup_text(run) << "\n\n"
          << "## Epochs\n\n| epoch | loss | accuracy | val_loss | val_accuracy | seconds |\n"
          << "| --- | --- | --- | --- | --- | --- |\n";
   for (const EpochLogs& e : run.history->epochs)
@@ -181,10 +201,36 @@ inline void write_markdown_report(const TrainingRun& run) {
   write_file_atomically((run.out / "report.md").string(), report.str(), "report.md");
 }
 
-// Every report of a finished run. The HTML report (visual/report_html.hpp) belongs here, beside
-// report.md, once it lands.
-inline void write_reports(const TrainingRun& run) {
+// report.html and its pictures (visual/run_report.hpp): the same facts as report.md plus the
+// curves and what the model does on the test set, from one predict() over it.
+inline minicnn::RunReportFiles write_html_report(const TrainingRun& run) {
+  using namespace minicnn;
+  RunSummary summary;
+  summary.title = run.dataset_name + ": " + run.model_name;
+  summary.setup = {{"command", run.command_text},
+                   {"machine", cpu_name() + ", " + std::to_string(run.threads) + " OpenMP threads"},
+                   {"compiler", compiler_name()},
+                   {"optimizer", setup_text(run)}};
+  summary.test_loss = run.evaluation.loss;
+  summary.test_accuracy = run.evaluation.accuracy;
+  summary.epochs = run.options->epochs;
+  summary.timings = {{"training", run.train_seconds},
+                     {"evaluation", run.evaluation_seconds},
+                     {"wall (start to saved model)", run.wall_seconds}};
+  return write_run_report(run.out.string(), summary, *run.model, *run.history, *run.test,
+                          Normalization<float>::scale());
+}
+
+// Every report of a finished run: report.md, then report.html and its PNG files. Returns the
+// names of the files written.
+inline std::vector<std::string> write_reports(const TrainingRun& run) {
   write_markdown_report(run);
+  std::vector<std::string> names = {"report.md"};
+  const minicnn::RunReportFiles html = write_html_report(run);
+  names.insert(names.end(), html.names.begin(), html.names.end());
+  std::cout << "Report: " << fixed(html.seconds, 1)
+            << " s (test-set predictions, analyses, pictures)\n";
+  return names;
 }
 
 // out/augmentation.png: the first 8 training images (one per row), each followed by 7 augmented
@@ -205,7 +251,8 @@ inline void write_augmentation_preview(const CommandLine& cli, const minicnn::Da
 }
 
 // Trains the named model on `train` (holding out the validation split), evaluates on `test`,
-// saves the model, the last checkpoint and the history under --out, and writes the reports.
+// saves the model, the last checkpoint and the history under --out, and writes the reports
+// (report.md, report.html and its PNG files).
 // Epochs, batch size, optimizer and augmentation follow recipe().
 inline int train_and_report(const CommandLine& cli, const std::string& command_text,
                             const std::string& dataset_name, const minicnn::Dataset& train,
@@ -263,9 +310,7 @@ inline int train_and_report(const CommandLine& cli, const std::string& command_t
             << " - test accuracy: " << fixed(100 * evaluation.accuracy, 2) << " % (" << test.size()
             << " images, " << fixed(test_seconds, 1) << " s)\n"
             << "Training: " << fixed(train_seconds, 1)
-            << " s, wall time: " << fixed(wall_seconds, 1) << " s, " << threads << " threads\n"
-            << "Wrote " << out.string()
-            << "/{model.mcnn,last.mcnn,history.csv,history.json,report.md}\n";
+            << " s, wall time: " << fixed(wall_seconds, 1) << " s, " << threads << " threads\n";
 
   TrainingRun run;
   run.dataset_name = dataset_name;
@@ -275,13 +320,19 @@ inline int train_and_report(const CommandLine& cli, const std::string& command_t
   run.optimizer = optimizer.get();
   run.options = &options;
   run.history = &history;
+  run.test = &test;
   run.evaluation = evaluation;
   run.model_name = cli.get("model");
   run.augmentation = plan.augmentation;
   run.threads = threads;
   run.train_seconds = train_seconds;
+  run.evaluation_seconds = test_seconds;
   run.wall_seconds = wall_seconds;
-  write_reports(run);
+  std::string written = "model.mcnn,last.mcnn,history.csv,history.json";
+  if (augmentation_preset(plan.augmentation).active()) written += ",augmentation.png";
+  for (const std::string& name : write_reports(run))
+    written += "," + name;
+  std::cout << "Wrote " << out.string() << "/{" << written << "}\n";
   return 0;
 }
 

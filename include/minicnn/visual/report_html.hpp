@@ -90,6 +90,15 @@ class HtmlReport {
     body_ += "<pre>" + html_escape(text) + "</pre>\n";
     return *this;
   }
+  // Name-value lines such as the command and the machine, names on the left.
+  HtmlReport& facts(const std::vector<std::pair<std::string, std::string>>& lines) {
+    body_ += "<table class=\"facts\">\n";
+    for (const auto& [name, value] : lines)
+      body_ += "<tr><th>" + html_escape(name) + "</th><td>" + html_escape(value) + "</td></tr>\n";
+    body_ += "</table>\n";
+    return *this;
+  }
+  // A table of numbers: right-aligned, except the first column (row names).
   HtmlReport& table(const std::vector<std::string>& header,
                     const std::vector<std::vector<std::string>>& rows) {
     body_ += "<table>\n<tr>";
@@ -142,9 +151,13 @@ class HtmlReport {
       "pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; }\n"
       "table { border-collapse: collapse; }\n"
       "th, td { border: 1px solid #ccc; padding: 0.25em 0.8em; text-align: right; }\n"
+      "th:first-child, td:first-child, .facts td { text-align: left; }\n"
+      ".facts td { font-family: monospace; }\n"
       ".figures { display: flex; flex-wrap: wrap; gap: 1em; }\n"
-      "figure { margin: 0; }\n"
-      "figcaption { font-size: 0.85em; color: #555; max-width: 20em; }\n"
+      "figure { margin: 0; display: table; }\n"
+      // The caption wraps at its picture's width.
+      "figcaption { display: table-caption; caption-side: bottom; }\n"
+      "figcaption { font-size: 0.85em; color: #555; }\n"
       "img { image-rendering: pixelated; }\n";
 
   void begin_figures() { body_ += "<div class=\"figures\">\n"; }
