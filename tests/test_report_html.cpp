@@ -105,8 +105,8 @@ std::vector<Decoded> check_self_contained(const std::string& html) {
     from = end;
   }
   outside += html.substr(from);
-  for (const char* forbidden : {"http://", "https://", "//", "href", "<script", "<link", "url(",
-                                "@import", "src=\"/", "src=\"file"}) {
+  for (const std::string forbidden : {"http://", "https://", "//", "href", "<script", "<link",
+                                      "url(", "@import", "src=\"/", "src=\"file"}) {
     CAPTURE(forbidden);
     CHECK(outside.find(forbidden) == std::string::npos);
   }
@@ -232,9 +232,10 @@ TEST_CASE("a run's report.html is self-contained and has every section, from one
   for (const EpochLogs& e : run.history.epochs)
     CHECK(html.find("<td>" + std::to_string(e.epoch + 1) + "</td><td>" + detail::fixed(e.loss, 4) +
                     "</td>") != std::string::npos);
-  for (const char* phase : {"<td>training</td><td>1.50</td>", "<td>evaluation</td><td>0.25</td>",
-                            "<td>report: test-set predictions and analyses</td>",
-                            "<td>report: pictures and PNG files</td>"}) {
+  for (const std::string phase :
+       {"<td>training</td><td>1.50</td>", "<td>evaluation</td><td>0.25</td>",
+        "<td>report: test-set predictions and analyses</td>",
+        "<td>report: pictures and PNG files</td>"}) {
     CAPTURE(phase);
     CHECK(html.find(phase) != std::string::npos);
   }
