@@ -231,7 +231,6 @@ TEST_CASE("RandomAugmentation's backward is the transpose of its forward") {
 }
 
 TEST_CASE("A model with RandomAugmentation first trains reproducibly, saves and loads") {
-  register_random_augmentation<float>();
   const auto x = random_batch(12, 1, 8, 8, 6);
   Tensor<float> y({12});
   for (Index i = 0; i < 12; ++i)
@@ -253,7 +252,8 @@ TEST_CASE("A model with RandomAugmentation first trains reproducibly, saves and 
   const auto first = train(), second = train();
   CHECK(equal(first.layer(1).parameters()[0]->value, second.layer(1).parameters()[0]->value));
 
-  // The layer reloads from its config; the loaded model predicts exactly as the trained one.
+  // The layer reloads from its config, through the registry like every layer (no registration
+  // call); the loaded model predicts exactly as the trained one.
   const testing::TempDir dir;
   first.save(dir / "model.mcnn");
   const auto loaded = Sequential<float>::load(dir / "model.mcnn");

@@ -355,6 +355,7 @@ TEST_CASE("every layer kind is rebuilt from its config") {
     all.push_back(std::make_unique<GlobalAveragePooling2D<float>>());
     all.push_back(std::make_unique<LeakyReLU<float>>(0.1));
     all.push_back(std::make_unique<MaxPool2D<float>>(2, 1));
+    all.push_back(std::make_unique<RandomAugmentation<float>>(augmentation_preset("flip_shift")));
     all.push_back(std::make_unique<ReLU<float>>());
     all.push_back(std::make_unique<Sigmoid<float>>());
     all.push_back(std::make_unique<Softmax<float>>());
@@ -385,8 +386,8 @@ TEST_CASE("an unknown kind is refused with the list of known ones") {
   CHECK_THROWS_WITH_AS(make_layer<float>("Conv3D", Config()),
                        "make_layer: unknown kind 'Conv3D'; known kinds: AveragePooling2D, "
                        "BatchNormalization, Conv2D, Dense, Dropout, Flatten, "
-                       "GlobalAveragePooling2D, LeakyReLU, MaxPooling2D, ReLU, Sigmoid, Softmax, "
-                       "Tanh",
+                       "GlobalAveragePooling2D, LeakyReLU, MaxPooling2D, RandomAugmentation, ReLU, "
+                       "Sigmoid, Softmax, Tanh",
                        Error);
   CHECK_THROWS_WITH_AS(make_optimizer<float>("Adagrad", Config()),
                        "make_optimizer: unknown kind 'Adagrad'; known kinds: Adam, RMSprop, SGD",

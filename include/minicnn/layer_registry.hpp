@@ -17,6 +17,7 @@
 #include "minicnn/layers/flatten.hpp"
 #include "minicnn/layers/global_average_pooling2d.hpp"
 #include "minicnn/layers/max_pool2d.hpp"
+#include "minicnn/layers/random_augmentation.hpp"
 #include "minicnn/layers/softmax.hpp"
 #include "minicnn/losses/cross_entropy.hpp"
 #include "minicnn/losses/mean_squared_error.hpp"
@@ -60,6 +61,7 @@ detail::Factories<Layer<T>>& layer_factories() {
       {"GlobalAveragePooling2D", GlobalAveragePooling2D<T>::from_config},
       {"LeakyReLU", LeakyReLU<T>::from_config},
       {"MaxPooling2D", MaxPool2D<T>::from_config},
+      {"RandomAugmentation", RandomAugmentation<T>::from_config},
       {"ReLU", ReLU<T>::from_config},
       {"Sigmoid", Sigmoid<T>::from_config},
       {"Softmax", Softmax<T>::from_config},
