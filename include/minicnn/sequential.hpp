@@ -549,6 +549,11 @@ class Sequential {
   // A model rebuilt from a checkpoint: each layer made from its kind and config
   // (layer_registry.hpp), named as saved, built on the saved input shape, then restored. The
   // loss is not part of a checkpoint: call set_loss() before training or evaluating.
+  //
+  // The configs and the input shape are not bounded by the file's size (a Dense with units =
+  // 10^12 is a few bytes of config), so nothing is built before every layer's plan (its output
+  // shape and parameter shapes, computed without allocating) matches the tensors the file stores.
+  // build() then allocates what the file holds, no more.
   static Sequential from_checkpoint(const Checkpoint<T>& c) {
     Sequential model;
     for (const auto& entry : c.layers) {
@@ -556,6 +561,7 @@ class Sequential {
       layer->set_name(entry.name);
       model.add(std::move(layer));
     }
+    model.check_plans(c);
     model.build(c.input_shape, 0);  // the initial weights are overwritten next
     model.restore(c);
     return model;
@@ -805,6 +811,32 @@ class Sequential {
       if (entry.has_random != (layers_[i]->random_stream() != nullptr))
         fail("Sequential::restore: ", layer.label(), " random stream: the checkpoint ",
              entry.has_random ? "has one" : "has none");
+    }
+  }
+
+  // Walks the unbuilt layers from the checkpoint's input shape with Layer::plan() and compares
+  // each layer's described parameters (count, names, shapes) with the tensors its entry stores.
+  // Allocates no tensor: the described shapes may be absurd.
+  void check_plans(const Checkpoint<T>& c) const {
+    Shape shape = c.input_shape;
+    for (std::size_t i = 0; i < layers_.size(); ++i) {
+      const Layer<T>& layer = *layers_[i];
+      const LayerPlan plan = layer.plan(shape);
+      const auto& stored = c.layers[i].tensors;
+      if (plan.parameters.size() != stored.size())
+        fail("Sequential::from_checkpoint: ", layer.label(), " expected ", stored.size(),
+             " tensors as stored in the checkpoint, its config describes ", plan.parameters.size(),
+             " on input ", shape);
+      for (std::size_t k = 0; k < stored.size(); ++k) {
+        const ParameterShape& described = plan.parameters[k];
+        const auto& [name, tensor] = stored[k];
+        if (described.name != name || described.shape != tensor.shape())
+          fail("Sequential::from_checkpoint: ", layer.label(), " tensor ", k, " expected '", name,
+               "' of shape ", tensor.shape(),
+               " as stored in the checkpoint, its config describes '", described.name,
+               "' of shape ", described.shape, " on input ", shape);
+      }
+      shape = plan.output_shape;
     }
   }
 
