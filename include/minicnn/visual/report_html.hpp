@@ -158,7 +158,8 @@ class HtmlReport {
       // The caption wraps at its picture's width.
       "figcaption { display: table-caption; caption-side: bottom; }\n"
       "figcaption { font-size: 0.85em; color: #555; }\n"
-      "img { image-rendering: pixelated; }\n";
+      // A picture wider than the page (CIFAR-100's 100-class heat map) shrinks to fit it.
+      "img { image-rendering: pixelated; max-width: 100%; height: auto; }\n";
 
   void begin_figures() { body_ += "<div class=\"figures\">\n"; }
   HtmlReport& end_figures() {
