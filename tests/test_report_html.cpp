@@ -165,6 +165,8 @@ RunSummary summary_of(const std::string& title) {
   summary.test_loss = 1.0986;
   summary.test_accuracy = 0.3333;
   summary.epochs = 3;
+  summary.training_seconds = 1.5;
+  summary.wall_seconds = 2.4;
   summary.timings = {{"training", 1.5}, {"evaluation", 0.25}};
   return summary;
 }
@@ -201,7 +203,8 @@ TEST_CASE("a run's report.html is self-contained and has every section, from one
   CHECK(html.find("<title>Tiny &lt;set&gt;: conv</title>") != std::string::npos);
   CHECK(html.find("<th>command</th><td>mnist --model &lt;tiny&gt; --epochs 3</td>") !=
         std::string::npos);
-  CHECK(html.find("<td>33.33 %</td><td>1.0986</td><td>3</td><td>30</td>") != std::string::npos);
+  CHECK(html.find("<td>33.33 %</td><td>1.0986</td><td>3</td><td>30</td><td>1.5</td><td>2.4</td>") !=
+        std::string::npos);
   CHECK(html.find(html_escape(run.model.summary())) != std::string::npos);
 
   // The figures are those of one predict() over the test set.

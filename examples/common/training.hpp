@@ -214,6 +214,8 @@ inline minicnn::RunReportFiles write_html_report(const TrainingRun& run) {
   summary.test_loss = run.evaluation.loss;
   summary.test_accuracy = run.evaluation.accuracy;
   summary.epochs = run.options->epochs;
+  summary.training_seconds = run.train_seconds;
+  summary.wall_seconds = run.wall_seconds;
   summary.timings = {{"training", run.train_seconds},
                      {"evaluation", run.evaluation_seconds},
                      {"wall (start to saved model)", run.wall_seconds}};

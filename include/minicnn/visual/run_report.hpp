@@ -52,6 +52,7 @@ struct RunSummary {
   double test_loss = 0.0;
   double test_accuracy = 0.0;  // fraction in [0, 1]
   Index epochs = 0;            // epochs asked for (a resumed run's history holds fewer)
+  double training_seconds = 0.0, wall_seconds = 0.0;
   // phase, seconds, e.g. {"training", 62.1}, {"evaluation", 0.9}; the report adds its own.
   std::vector<std::pair<std::string, double>> timings;
 };
@@ -247,9 +248,11 @@ HtmlReport run_report_html(const RunSummary& summary, const Sequential<T>& model
 
   report.section("Run").facts(summary.setup);
 
-  report.section("Result").table({"test accuracy", "test loss", "epochs", "test images"},
-                                 {{percent(summary.test_accuracy), fixed(summary.test_loss, 4),
-                                   std::to_string(summary.epochs), std::to_string(test.size())}});
+  report.section("Result").table(
+      {"test accuracy", "test loss", "epochs", "test images", "training seconds", "wall seconds"},
+      {{percent(summary.test_accuracy), fixed(summary.test_loss, 4), std::to_string(summary.epochs),
+        std::to_string(test.size()), fixed(summary.training_seconds, 1),
+        fixed(summary.wall_seconds, 1)}});
 
   report.section("Model").preformatted(model.summary());
 
