@@ -27,7 +27,7 @@ cxx=${CXX_FUZZ:-clang++}
 mkdir -p "$dir/bin" "$dir/logs"
 
 # -O1 -g: fast enough to run millions of inputs, and reports with line numbers.
-flags=(-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+flags=(-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fopenmp=libgomp
        -fno-omit-frame-pointer -Wall -Wextra -Wpedantic
        -I"$root/include" -I"$root/fuzz" -isystem /usr/include/eigen3)
 for target in "${targets[@]}"; do

@@ -50,8 +50,8 @@ def tensors(named, scalar):
     return out
 
 
-def checkpoint(scalar, layers, optimizer, epochs):
-    out = b"MCNNCKPT" + u32(1) + u8(scalar) + shape([3])
+def checkpoint(scalar, layers, optimizer, epochs, input_shape=(3,)):
+    out = b"MCNNCKPT" + u32(1) + u8(scalar) + shape(list(input_shape))
     out += u32(len(layers))
     for kind, name, cfg, named, random in layers:
         out += string(kind) + string(name) + config(cfg) + tensors(named, scalar)
@@ -91,6 +91,23 @@ def seeds():
     yield "checkpoint", "empty-float", checkpoint(4, [], None, 0)
     yield "checkpoint", "dense-float", checkpoint(4, [dense], None, 1)
     yield "checkpoint", "dense-dropout-adam-double", checkpoint(8, [dense, dropout], adam, 3)
+    # A whole model that Sequential::from_checkpoint rebuilds, so that the fuzzer starts from
+    # configs the layer registry accepts: (1, 6, 6) -> Conv2D 2,3 (2, 4, 4) -> MaxPool 2
+    # (2, 2, 2) -> Flatten 8 -> Dense 3 -> Softmax.
+    dense_config = [("units", "3"), ("use_bias", "true"), ("kernel_initializer", "glorot_uniform")]
+    model = [
+        ("Conv2D", "conv2d_1",
+         [("filters", "2"), ("kernel_size", "3x3"), ("strides", "1x1"), ("padding", "valid"),
+          ("use_bias", "true"), ("kernel_initializer", "glorot_uniform")],
+         [("kernel", [2, 1, 3, 3]), ("bias", [2])], False),
+        ("ReLU", "re_lu_1", [], [], False),
+        ("MaxPooling2D", "max_pooling2d_1",
+         [("pool_size", "2x2"), ("strides", "2x2"), ("padding", "valid")], [], False),
+        ("Flatten", "flatten_1", [], [], False),
+        ("Dense", "dense_1", dense_config, [("kernel", [8, 3]), ("bias", [3])], False),
+        ("Softmax", "softmax_1", [], [], False),
+    ]
+    yield "checkpoint", "conv-model-float", checkpoint(4, model, None, 2, (1, 6, 6))
 
 
 def main():
