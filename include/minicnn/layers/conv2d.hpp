@@ -2,14 +2,18 @@
 // not flipped). Input (N, C, H, W), output (N, F, OH, OW), kernel (F, C, KH, KW) in PyTorch's
 // OIHW layout, bias (F). 'same' padding follows Keras/TensorFlow (see window.hpp).
 //
-// Computed by im2col + GEMM (see im2col.hpp), one sample at a time, samples spread over OpenMP
-// threads with a static schedule. Each sample's output is computed by one thread in one fixed
-// order, so the forward pass and dx are bit-identical whatever the thread count. The kernel and
-// bias gradients are summed per thread, then over threads in thread order: identical from run to
-// run for a given thread count, equal up to rounding across thread counts.
+// Computed by im2col + GEMM (see im2col.hpp). Samples are lowered in groups of S side by side,
+// so that one product W (F, C*KH*KW) * [col(x_n) ... col(x_n+S-1)] has S*OH*OW columns: enough
+// for Eigen's blocking to run near its peak rate even when a sample has few output positions
+// (a 6x6 output alone makes a product of 36 columns). S depends on the batch size and the
+// layer's shape only (group_size()), never on the thread count; groups are spread over OpenMP
+// threads with a static schedule, and each group is computed by one thread in one fixed order, so
+// the forward pass and dx are bit-identical whatever the thread count. The kernel and bias
+// gradients are summed per thread, then over threads in thread order: identical from run to run
+// for a given thread count, equal up to rounding across thread counts.
 //
 // Workspaces: training-mode forward() and backward() use per-thread buffers kept in the layer
-// (grown once, reused). Inference-mode forward() uses a thread_local buffer instead, shared by all
+// (grown once, reused). Inference-mode forward() uses thread_local buffers instead, shared by all
 // Conv2D<T> layers on that thread, so several threads may run inference on one layer at once.
 #pragma once
 
@@ -68,30 +72,44 @@ class Conv2D : public Layer<T> {
   // Y_n = W col(x_n) + b   for each sample n, where
   //   x_n: (C, H, W) = (C, H*W),  col(x_n): (C*KH*KW, OH*OW),  W: (F, C*KH*KW),  b: (F)
   //   (added to every position),  Y_n: (F, OH*OW) = (F, OH, OW).
+  // A group of S samples is one product W [col(x_n) ... col(x_n+S-1)] (F, S*OH*OW), whose
+  // column blocks are the Y_n.
   void forward(const Tensor<T>& x, Tensor<T>& y, Mode mode) override {
     this->check_input(x);
     const Index batch = x.dim(0);
     y.resize({batch, filters_, geometry_.out_h, geometry_.out_w});
-    if (mode == Mode::training) reserve_workspaces();
+    const Index group = group_size(batch);
+    if (mode == Mode::training) reserve_workspaces(group);
     const auto weights = kernel_matrix();
-    const Index in_size = this->input_shape().size();  // C*H*W
-    const Index out_size = filters_ * geometry_.positions();
+    const Index positions = geometry_.positions();
 
 #pragma omp parallel for schedule(static)
-    for (Index n = 0; n < batch; ++n) {
-      Tensor<T>& columns =
-          mode == Mode::training ? workspaces_[thread()].columns : inference_columns();
-      auto cols = lower(x.data() + n * in_size, columns);
-      MatrixMap<T> out(y.data() + n * out_size, filters_, geometry_.positions());
-      out.noalias() = weights * cols;
-      if (use_bias_) out.colwise() += bias_.value.vector();
+    for (Index first = 0; first < batch; first += group) {
+      const Index count = std::min(group, batch - first);
+      Buffers& b = mode == Mode::training ? workspaces_[thread()] : inference_buffers();
+      const auto columns = lower(x, first, count, b.columns);
+      if (count == 1) {  // the product is Y_n itself
+        MatrixMap<T> out(y.data() + first * filters_ * positions, filters_, positions);
+        out.noalias() = weights * columns;
+        add_bias(out);
+        continue;
+      }
+      b.product.resize({filters_, count * positions});
+      MatrixMap<T> product = b.product.matrix();
+      product.noalias() = weights * columns;
+      for (Index s = 0; s < count; ++s) {
+        MatrixMap<T> out(y.data() + (first + s) * filters_ * positions, filters_, positions);
+        out = product.middleCols(s * positions, positions);
+        add_bias(out);
+      }
     }
   }
 
-  // With dY_n = dL/dY_n (F, OH*OW):
-  //   dW += sum_n dY_n col(x_n)^T          (F, C*KH*KW)
-  //   db += sum_n sum over positions dY_n  (F)
-  //   dx_n = col2im(W^T dY_n)              (C*KH*KW, OH*OW) -> (C, H, W)
+  // With dY_n = dL/dY_n (F, OH*OW), per group of S samples side by side
+  // (dY = [dY_n ... dY_n+S-1] (F, S*OH*OW), col = [col(x_n) ... col(x_n+S-1)]):
+  //   dW += dY col^T                      (F, C*KH*KW)
+  //   db += sum over columns of dY         (F)
+  //   dcol = W^T dY                        (C*KH*KW, S*OH*OW),  dx_n = col2im(its block of dcol)
   // col(x_n) is recomputed rather than kept from forward(): it costs one copy, while keeping it
   // would cost N*C*KH*KW*OH*OW elements of memory.
   void backward(const Tensor<T>& x, const Tensor<T>&, const Tensor<T>& dy, Tensor<T>& dx,
@@ -100,28 +118,39 @@ class Conv2D : public Layer<T> {
     this->check_gradient(x, dy);
     const Index batch = x.dim(0);
     dx.resize(x.shape());
-    reserve_workspaces();
+    const Index group = group_size(batch);
+    reserve_workspaces(group);
     for (Workspace& w : workspaces_) {
       w.kernel_grad.set_zero();
       w.bias_grad.set_zero();
     }
     const auto weights = kernel_matrix();
     const Index in_size = this->input_shape().size();  // C*H*W
-    const Index out_size = filters_ * geometry_.positions();
+    const Index positions = geometry_.positions();
+    const Index out_size = filters_ * positions;
 
 #pragma omp parallel for schedule(static)
-    for (Index n = 0; n < batch; ++n) {
+    for (Index first = 0; first < batch; first += group) {
+      const Index count = std::min(group, batch - first);
+      const Index width = count * positions;
       Workspace& w = workspaces_[thread()];
-      auto cols = lower(x.data() + n * in_size, w.columns);
-      ConstMatrixMap<T> upstream(dy.data() + n * out_size, filters_, geometry_.positions());
+      const auto columns = lower(x, first, count, w.columns);
+      // dY of the group as one (F, S*OH*OW) matrix: the samples' blocks side by side.
+      w.product.resize({filters_, width});
+      MatrixMap<T> upstream = w.product.matrix();
+      for (Index s = 0; s < count; ++s)
+        upstream.middleCols(s * positions, positions) =
+            ConstMatrixMap<T>(dy.data() + (first + s) * out_size, filters_, positions);
       MatrixMap<T> kernel_grad(w.kernel_grad.data(), filters_, geometry_.patch_size());
-      kernel_grad.noalias() += upstream * cols.transpose();
+      kernel_grad.noalias() += upstream * columns.transpose();
       if (use_bias_) w.bias_grad.vector() += upstream.rowwise().sum();
-      MatrixMap<T> column_grad(w.column_grad.data(), geometry_.patch_size(), geometry_.positions());
-      column_grad.noalias() = weights.transpose() * upstream;
-      T* dx_n = dx.data() + n * in_size;
-      std::fill(dx_n, dx_n + in_size, T(0));
-      col2im(geometry_, w.column_grad.data(), dx_n);
+      w.column_grad.resize({geometry_.patch_size(), width});
+      w.column_grad.matrix().noalias() = weights.transpose() * upstream;
+      for (Index s = 0; s < count; ++s) {
+        T* dx_n = dx.data() + (first + s) * in_size;
+        std::fill(dx_n, dx_n + in_size, T(0));
+        col2im(geometry_, w.column_grad.data() + s * positions, dx_n, width);
+      }
     }
 
     // The per-thread partial sums, added in thread order: deterministic for a thread count.
@@ -132,10 +161,32 @@ class Conv2D : public Layer<T> {
   }
 
  private:
-  // One thread's buffers: col(x_n), dL/dcol(x_n), and its partial sums of dW and db.
-  struct Workspace {
-    Tensor<T> columns, column_grad, kernel_grad, bias_grad;
+  // One thread's buffers for one group: col (C*KH*KW, S*OH*OW) and the product W col
+  // (F, S*OH*OW) in forward(); col, dY gathered into `product`, dcol (C*KH*KW, S*OH*OW) and the
+  // thread's partial sums of dW and db in backward().
+  struct Buffers {
+    Tensor<T> columns, product;
   };
+  struct Workspace : Buffers {
+    Tensor<T> column_grad, kernel_grad, bias_grad;
+  };
+
+  // Samples per product: about kTargetColumns columns, rounded down to a power of two and at most
+  // batch / 8, so that a power-of-two batch splits into equal groups, at least 8 of them, to share
+  // among threads. Never depends on the thread count (see the top of the file).
+  static constexpr Index kTargetColumns = 512;
+  Index group_size(Index batch) const {
+    const Index positions = geometry_.positions();
+    const Index wanted = std::min((kTargetColumns + positions - 1) / positions, batch / 8);
+    Index group = 1;
+    while (group * 2 <= wanted)
+      group *= 2;
+    return group;
+  }
+
+  void add_bias(MatrixMap<T>& out) const {
+    if (use_bias_) out.colwise() += bias_.value.vector();
+  }
 
   // (C, H, W) -> (F, OH, OW); kernel (F, C, KH, KW), bias (F).
   LayerPlan plan_layer(const Shape& input_shape) const override {
@@ -164,30 +215,37 @@ class Conv2D : public Layer<T> {
     return omp_get_thread_num();
   }
 
-  // Sizes one workspace per possible OpenMP thread; allocates only when the shapes or the thread
-  // count grow.
-  void reserve_workspaces() {
+  // Sizes one workspace per possible OpenMP thread for groups of `group` samples; allocates only
+  // when the shapes, the group or the thread count grow.
+  void reserve_workspaces(Index group) {
     const auto threads = static_cast<std::size_t>(omp_get_max_threads());
     if (workspaces_.size() < threads) workspaces_.resize(threads);
+    const Index width = group * geometry_.positions();
     for (Workspace& w : workspaces_) {
-      w.columns.resize({geometry_.patch_size(), geometry_.positions()});
-      w.column_grad.resize({geometry_.patch_size(), geometry_.positions()});
+      w.columns.resize({geometry_.patch_size(), width});
+      w.product.resize({filters_, width});
+      w.column_grad.resize({geometry_.patch_size(), width});
       w.kernel_grad.resize({filters_, geometry_.patch_size()});
       w.bias_grad.resize({filters_});
     }
   }
 
-  // This thread's buffer for inference, grown to the largest layer it has served.
-  static Tensor<T>& inference_columns() {
-    thread_local Tensor<T> columns;
-    return columns;
+  // This thread's buffers for inference, grown to the largest layer it has served.
+  static Buffers& inference_buffers() {
+    thread_local Buffers buffers;
+    return buffers;
   }
 
-  // col(x_n) written into `columns`, returned as a (C*KH*KW, OH*OW) matrix.
-  ConstMatrixMap<T> lower(const T* sample, Tensor<T>& columns) const {
-    columns.resize({geometry_.patch_size(), geometry_.positions()});
-    im2col(geometry_, sample, columns.data());
-    return ConstMatrixMap<T>(columns.data(), geometry_.patch_size(), geometry_.positions());
+  // [col(x_first) ... col(x_first+count-1)] written into `columns`, returned as a
+  // (C*KH*KW, count*OH*OW) matrix.
+  ConstMatrixMap<T> lower(const Tensor<T>& x, Index first, Index count, Tensor<T>& columns) const {
+    const Index positions = geometry_.positions();
+    const Index width = count * positions;
+    const Index in_size = this->input_shape().size();
+    columns.resize({geometry_.patch_size(), width});
+    for (Index s = 0; s < count; ++s)
+      im2col(geometry_, x.data() + (first + s) * in_size, columns.data() + s * positions, width);
+    return ConstMatrixMap<T>(columns.data(), geometry_.patch_size(), width);
   }
 
   // The kernel (F, C, KH, KW) read as the matrix W (F, C*KH*KW).

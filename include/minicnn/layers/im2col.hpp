@@ -90,9 +90,11 @@ struct WindowGeometry {
 };
 
 // columns (C*KH*KW, OH*OW) <- the windows of one sample `image` (C, H, W); see the top of the file.
-// Every entry is written (padding as 0), so `columns` needs no clearing.
+// Every entry is written (padding as 0), so `columns` needs no clearing. Row r of the columns
+// starts at columns + r * row_stride: with row_stride = S*OH*OW and columns advanced by s*OH*OW,
+// S samples fill one wide matrix (C*KH*KW, S*OH*OW) side by side, for one larger product.
 template <typename T>
-void im2col(const WindowGeometry& g, const T* image, T* columns) {
+void im2col(const WindowGeometry& g, const T* image, T* columns, Index row_stride) {
   const Index positions = g.positions();
   for (Index c = 0; c < g.channels; ++c) {
     const T* plane = image + c * g.plane();
@@ -100,7 +102,7 @@ void im2col(const WindowGeometry& g, const T* image, T* columns) {
       const auto rows = g.inside_rows(i);
       for (Index j = 0; j < g.kernel_w; ++j) {
         const auto cols = g.inside_cols(j);
-        T* row = columns + ((c * g.kernel_h + i) * g.kernel_w + j) * positions;
+        T* row = columns + ((c * g.kernel_h + i) * g.kernel_w + j) * row_stride;
         std::fill(row, row + rows.begin * g.out_w, T(0));
         for (Index oh = rows.begin; oh < rows.end; ++oh) {
           T* out = row + oh * g.out_w;
@@ -124,17 +126,16 @@ void im2col(const WindowGeometry& g, const T* image, T* columns) {
 // image (C, H, W) += the adjoint of im2col applied to `columns` (C*KH*KW, OH*OW): each entry is
 // added to the input element im2col copied it from; entries from the padding are dropped. Since
 // windows overlap, one input element receives several entries, so this ACCUMULATES: clear
-// `image` first to get col2im alone.
+// `image` first to get col2im alone. Rows of `columns` are row_stride apart, as in im2col.
 template <typename T>
-void col2im(const WindowGeometry& g, const T* columns, T* image) {
-  const Index positions = g.positions();
+void col2im(const WindowGeometry& g, const T* columns, T* image, Index row_stride) {
   for (Index c = 0; c < g.channels; ++c) {
     T* plane = image + c * g.plane();
     for (Index i = 0; i < g.kernel_h; ++i) {
       const auto rows = g.inside_rows(i);
       for (Index j = 0; j < g.kernel_w; ++j) {
         const auto cols = g.inside_cols(j);
-        const T* row = columns + ((c * g.kernel_h + i) * g.kernel_w + j) * positions;
+        const T* row = columns + ((c * g.kernel_h + i) * g.kernel_w + j) * row_stride;
         for (Index oh = rows.begin; oh < rows.end; ++oh) {
           const T* in = row + oh * g.out_w;
           const Index base = (oh * g.stride_h + i - g.pad_top) * g.width + j - g.pad_left;
@@ -144,6 +145,16 @@ void col2im(const WindowGeometry& g, const T* columns, T* image) {
       }
     }
   }
+}
+
+// One sample's columns alone: rows of OH*OW entries.
+template <typename T>
+void im2col(const WindowGeometry& g, const T* image, T* columns) {
+  im2col(g, image, columns, g.positions());
+}
+template <typename T>
+void col2im(const WindowGeometry& g, const T* columns, T* image) {
+  col2im(g, columns, image, g.positions());
 }
 
 }  // namespace minicnn
