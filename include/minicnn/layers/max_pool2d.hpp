@@ -6,7 +6,7 @@
 #pragma once
 
 #include <algorithm>
-#include <cmath>
+#include <limits>
 #include <memory>
 
 #include "minicnn/layer.hpp"
@@ -41,13 +41,10 @@ class MaxPool2D : public Pool2D<T, MaxPool2D<T>> {
     for (Index p = 0; p < planes; ++p) {
       const T* in = x.data() + p * g.plane();
       T* out = y.data() + p * g.positions();
-      Index* from = record ? argmax_.data() + p * g.positions() : nullptr;
-      for (Index oh = 0; oh < g.out_h; ++oh)
-        for (Index ow = 0; ow < g.out_w; ++ow) {
-          const Index best = window_argmax(in, oh, ow);
-          out[oh * g.out_w + ow] = in[best];
-          if (record) from[oh * g.out_w + ow] = best;
-        }
+      if (record)
+        pool_plane<true>(in, out, argmax_.data() + p * g.positions());
+      else
+        pool_plane<false>(in, out, nullptr);
     }
   }
 
@@ -91,6 +88,57 @@ class MaxPool2D : public Pool2D<T, MaxPool2D<T>> {
     Pool2D<T, MaxPool2D>::build_layer(input_shape, random);
   }
 
+  // One (H, W) plane's outputs, and with kRecord where each maximum came from. Every output
+  // starts from its window's first element inside the input; then the window offsets (i, j) are
+  // folded in row-major order into whole output rows, so each output keeps its own running
+  // maximum: the comparisons of neighbouring outputs are independent and vectorise, where one
+  // window at a time would be one serial chain of compare-and-select. Visiting the offsets in
+  // window order keeps window_argmax()'s rule: the first maximum wins a tie, the first NaN wins
+  // and is kept (v != v: v is NaN). Without kRecord only the values matter, so every output can
+  // start from -infinity. The geometry is copied into locals so that the compiler
+  // knows the stores to `from` (Index, like the geometry's fields) cannot change it.
+  template <bool kRecord>
+  void pool_plane(const T* __restrict in, T* __restrict out, Index* __restrict from) const {
+    const WindowGeometry& g = geometry_;
+    const Index out_h = g.out_h, out_w = g.out_w, width = g.width;
+    const Index stride_h = g.stride_h, stride_w = g.stride_w;
+    const Index pad_top = g.pad_top, pad_left = g.pad_left;
+    if constexpr (kRecord) {
+      for (Index oh = 0; oh < out_h; ++oh)
+        for (Index ow = 0; ow < out_w; ++ow) {
+          const Index first = std::max<Index>(oh * stride_h - pad_top, 0) * width +
+                              std::max<Index>(ow * stride_w - pad_left, 0);
+          out[oh * out_w + ow] = in[first];
+          from[oh * out_w + ow] = first;
+        }
+    } else {  // values only: -infinity loses to every element, and a NaN replaces anything
+      std::fill(out, out + out_h * out_w, -std::numeric_limits<T>::infinity());
+    }
+    for (Index i = 0; i < g.kernel_h; ++i) {
+      const auto rows = g.inside_rows(i);
+      for (Index j = 0; j < g.kernel_w; ++j) {
+        const auto cols = g.inside_cols(j);
+        for (Index oh = rows.begin; oh < rows.end; ++oh) {
+          const Index base = (oh * stride_h + i - pad_top) * width + j - pad_left;
+          T* __restrict out_row = out + oh * out_w;
+          for (Index ow = cols.begin; ow < cols.end; ++ow) {
+            const Index at = base + ow * stride_w;
+            const T value = in[at];
+            const T current = out_row[ow];
+            if constexpr (kRecord) {
+              const bool wins = (value > current) | ((value != value) & (current == current));
+              out_row[ow] = wins ? value : current;
+              Index* __restrict from_row = from + oh * out_w;
+              from_row[ow] = wins ? at : from_row[ow];
+            } else {
+              out_row[ow] = (value > current) | (value != value) ? value : current;
+            }
+          }
+        }
+      }
+    }
+  }
+
   // Where, in one (H, W) plane, the maximum of output (oh, ow)'s window lies: ih*W + iw of the
   // first maximum in row-major window order, or of the first NaN (which then propagates).
   Index window_argmax(const T* in, Index oh, Index ow) const {
@@ -102,10 +150,16 @@ class MaxPool2D : public Pool2D<T, MaxPool2D<T>> {
     const Index w_begin = std::max<Index>(left, 0);
     const Index w_end = std::min(left + g.kernel_w, g.width);
     Index best = h_begin * g.width + w_begin;
+    T best_value = in[best];
+    // Selects without branches: which element wins is data-dependent and unpredictable, and a
+    // mispredicted branch per comparison would cost more than the comparisons. (v != v: v is NaN.)
     for (Index ih = h_begin; ih < h_end; ++ih)
       for (Index iw = w_begin; iw < w_end; ++iw) {
         const Index at = ih * g.width + iw;
-        if (in[at] > in[best] || (std::isnan(in[at]) && !std::isnan(in[best]))) best = at;
+        const T value = in[at];
+        const bool wins = (value > best_value) | ((value != value) & (best_value == best_value));
+        best = wins ? at : best;
+        best_value = wins ? value : best_value;
       }
     return best;
   }
