@@ -68,27 +68,28 @@ class BatchNorm : public Layer<T> {
 
     // One pass over the data: the sums of d = x - x_c0, the channel's first value, give
     // mean = x_c0 + sum d / m and var = sum d^2 / m - (sum d / m)^2. The shift keeps that
-    // difference from cancelling catastrophically when |mean| >> std, and the sums are in double
-    // so that float input keeps its digits. One thread reduces one channel in a fixed order: the
-    // numbers do not depend on the thread count.
+    // difference from cancelling catastrophically when |mean| >> std. Each run of H*W values is
+    // summed in T (vectorised), the runs' sums in double, so that float input keeps its digits
+    // over large batches. One thread reduces one channel in a fixed order: the numbers do not
+    // depend on the thread count.
     const T* in = x.data();
     const Index channels = channels_;
     const Index spatial = spatial_;
 #pragma omp parallel for schedule(static) if (x.size() >= kParallelThreshold)
     for (Index c = 0; c < channels; ++c) {
-      const double shift = static_cast<double>(in[c * spatial]);
+      const T shift = in[c * spatial];
       double sum = 0.0;
       double sum_squares = 0.0;
       for (Index n = 0; n < batch; ++n) {
         const ConstVectorMap<T> values(in + (n * channels + c) * spatial, spatial);
-        const auto d = values.array().template cast<double>() - shift;
-        sum += d.sum();
-        sum_squares += d.square().sum();
+        const auto d = values.array() - shift;
+        sum += static_cast<double>(d.sum());
+        sum_squares += static_cast<double>(d.square().sum());
       }
       const double mean_shifted = sum / static_cast<double>(m);
       const double variance =
           std::max(sum_squares / static_cast<double>(m) - mean_shifted * mean_shifted, 0.0);
-      const double mean = shift + mean_shifted;
+      const double mean = static_cast<double>(shift) + mean_shifted;
       const double unbiased = variance * static_cast<double>(m) / static_cast<double>(m - 1);
       batch_mean_[c] = static_cast<T>(mean);
       batch_inv_std_[c] = static_cast<T>(1.0 / std::sqrt(variance + epsilon_));
@@ -134,14 +135,12 @@ class BatchNorm : public Layer<T> {
       const auto [mean, inv_std] = statistics(c);
       double sum_dy = 0.0;
       double sum_dy_centered = 0.0;
-      for (Index n = 0; n < batch; ++n) {
+      for (Index n = 0; n < batch; ++n) {  // in T per run of H*W values, in double over runs
         const Index offset = (n * channels + c) * spatial;
         const ConstVectorMap<T> dy_run(upstream + offset, spatial);
         const ConstVectorMap<T> x_run(in + offset, spatial);
-        const auto g = dy_run.array().template cast<double>();
-        sum_dy += g.sum();
-        sum_dy_centered +=
-            (g * (x_run.array().template cast<double>() - static_cast<double>(mean))).sum();
+        sum_dy += static_cast<double>(dy_run.sum());
+        sum_dy_centered += static_cast<double>((dy_run.array() * (x_run.array() - mean)).sum());
       }
       const double sum_dy_xhat = sum_dy_centered * static_cast<double>(inv_std);
       if (training) {
