@@ -27,37 +27,7 @@
 #include "minicnn/optimizers/adam.hpp"
 #include "minicnn/optimizers/sgd.hpp"
 #include "minicnn/sequential.hpp"
-
-// Every heap allocation of this program is counted, so that a test can show that a training step
-// in steady state allocates nothing.
-namespace {
-std::atomic<long> allocations{0};
-}
-void* operator new(std::size_t size) {
-  ++allocations;
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t size, std::align_val_t alignment) {
-  ++allocations;
-  const auto align = static_cast<std::size_t>(alignment);
-  if (void* p = std::aligned_alloc(align, (size + align - 1) / align * align)) return p;
-  throw std::bad_alloc();
-}
-// Not inlined: GCC would otherwise see "operator new ... free" at call sites and warn of a
-// mismatch that is not one (these replacements pair malloc with free).
-[[gnu::noinline]] void operator delete(void* p) noexcept {
-  std::free(p);
-}
-[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
-[[gnu::noinline]] void operator delete(void* p, std::align_val_t) noexcept {
-  std::free(p);
-}
-[[gnu::noinline]] void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
-  std::free(p);
-}
+#include "support/allocation_counter.hpp"
 
 using namespace minicnn;
 
@@ -192,9 +162,9 @@ TEST_CASE("A steady-state training step allocates nothing in the model") {
   SGD<float> sgd(0.1, 0.9);
   model.train_on_batch(x, y, sgd);  // sizes buffers, creates momentum slots
   model.train_on_batch(x, y, sgd);
-  const long before = allocations.load();
+  const long before = testing::allocations.load();
   model.train_on_batch(x, y, sgd);
-  CHECK(allocations.load() - before == 0);
+  CHECK(testing::allocations.load() - before == 0);
 }
 
 TEST_CASE("fit() allocates per epoch, never per batch, from tensors and from a Dataset") {
@@ -223,12 +193,12 @@ TEST_CASE("fit() allocates per epoch, never per batch, from tensors and from a D
     SGD<float> sgd(0.1, 0.9);
     auto options = quiet(1, 8);
     options.validation_split = 0.25;
-    const long before = allocations.load();
+    const long before = testing::allocations.load();
     if (from_dataset)
       model.fit(part, normalization, sgd, options);
     else
       model.fit(x, y, sgd, options);
-    return allocations.load() - before;
+    return testing::allocations.load() - before;
   };
   CHECK(count(16, false) == count(160, false));
   CHECK(count(16, true) == count(160, true));

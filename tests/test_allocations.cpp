@@ -1,0 +1,80 @@
+// A training step in steady state makes no heap allocation: every buffer a layer, the loss and the
+// optimizer need is sized by the first steps and reused after (Tensor::resize only allocates to
+// grow). Proven on the five reference models of the performance comparison (docs/performance.md),
+// which between them use every layer kind of the hot path, with a counting operator new.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "minicnn/losses/cross_entropy.hpp"
+#include "minicnn/models.hpp"
+#include "minicnn/optimizers/adam.hpp"
+#include "minicnn/optimizers/rmsprop.hpp"
+#include "minicnn/optimizers/sgd.hpp"
+#include "support/allocation_counter.hpp"
+
+using namespace minicnn;
+
+namespace {
+
+// Allocations made by `steps` training steps after two warm-up steps (buffers sized, optimizer
+// slots created).
+long allocations_in_steady_state(const std::string& name, Index classes,
+                                 Optimizer<float>& optimizer, int steps) {
+  const ZooModel<float>& entry = zoo_model<float>(name);
+  Sequential<float> model = entry.build(classes);
+  model.build(entry.input, 1);
+  model.set_loss(std::make_unique<SparseCategoricalCrossentropy<float>>());
+  constexpr Index kBatch = 8;
+  Tensor<float> x(entry.input.with_batch(kBatch)), y({kBatch});
+  Random random(2);
+  x.fill_uniform(random, 0.0f, 1.0f);
+  for (Index n = 0; n < kBatch; ++n)
+    y[n] = static_cast<float>(n % classes);
+  model.train_on_batch(x, y, optimizer);
+  model.train_on_batch(x, y, optimizer);
+  const long before = testing::allocations.load();
+  for (int i = 0; i < steps; ++i)
+    model.train_on_batch(x, y, optimizer);
+  return testing::allocations.load() - before;
+}
+
+}  // namespace
+
+TEST_CASE("A steady-state training step allocates nothing, on every reference model") {
+  const std::pair<const char*, Index> models[] = {{"mnist_model1", 10},
+                                                  {"mnist_model4", 10},
+                                                  {"lenet5", 10},
+                                                  {"cifar10_basic", 10},
+                                                  {"cifar100_coarse_first", 20}};
+  for (const auto& [name, classes] : models) {
+    CAPTURE(name);
+    Adam<float> adam;
+    CHECK(allocations_in_steady_state(name, classes, adam, 3) == 0);
+  }
+}
+
+TEST_CASE("A steady-state training step allocates nothing, with every optimizer") {
+  SGD<float> sgd(0.01, 0.9, true);
+  RMSprop<float> rmsprop;
+  Adam<float> adam;
+  for (Optimizer<float>* optimizer :
+       {static_cast<Optimizer<float>*>(&sgd), static_cast<Optimizer<float>*>(&rmsprop),
+        static_cast<Optimizer<float>*>(&adam)}) {
+    CAPTURE(optimizer->kind());
+    CHECK(allocations_in_steady_state("mnist_model4", 10, *optimizer, 2) == 0);
+  }
+}
+
+TEST_CASE("The counter sees allocations: a step that must size new buffers is counted") {
+  // Guards the tests above against a counter that counts nothing.
+  const ZooModel<float>& entry = zoo_model<float>("lenet5");
+  Sequential<float> model = entry.build(10);
+  model.build(entry.input, 1);
+  model.set_loss(std::make_unique<SparseCategoricalCrossentropy<float>>());
+  Tensor<float> x(entry.input.with_batch(4)), y({4});
+  Adam<float> adam;
+  const long before = testing::allocations.load();
+  model.train_on_batch(x, y, adam);  // first step: workspaces and Adam's slots
+  CHECK(testing::allocations.load() - before > 0);
+}
