@@ -1,8 +1,23 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh machine: installs missing Debian packages, configures a
-# Release build with tests, examples and benchmarks (their smoke runs are CTest tests), builds,
-# and runs ctest.
-# Usage: bash scripts/test.sh            (build directory: build-test, or $MINICNN_BUILD_DIR)
+# The whole test suite, from a fresh machine (README's test command; CI runs exactly this):
+#  1. installs the missing Debian packages;
+#  2. builds the tests, the examples and the benchmarks once, instrumented with AddressSanitizer
+#     and UndefinedBehaviorSanitizer (MINICNN_SANITIZE=QUICK, -O1: see CMakeLists.txt), so that
+#     every test also proves there is no memory error, leak or undefined behaviour on its path
+#     (any report is fatal and fails the test that triggered it);
+#  3. runs each libFuzzer target (fuzz/) for 30 s on its generated seed corpus;
+#  4. runs ctest: the doctest cases one by one, the consumer builds (find_package and
+#     add_subdirectory), the CIFAR trainers end to end and the benchmarks' smoke runs. Last, so
+#     that its summary closes the output.
+# One instrumented build instead of a plain one plus an instrumented one keeps the whole run near
+# 15 minutes on 2 cores (docs/reliability.md). scripts/train_mnist.sh builds the uninstrumented
+# Release programs.
+#
+# Usage: bash scripts/test.sh
+#   $MINICNN_BUILD_DIR     build directory (default build-test)
+#   $MINICNN_JOBS          parallel jobs (default nproc)
+#   $MINICNN_SANITIZE      QUICK (default), ON (every UBSan check) or OFF (uninstrumented -O3)
+#   $MINICNN_FUZZ_SECONDS  seconds per fuzz target (default 30; 0 skips fuzzing)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$root/scripts/install_deps.sh"
@@ -10,7 +25,20 @@ minicnn_install_deps
 
 build=${MINICNN_BUILD_DIR:-$root/build-test}
 jobs=${MINICNN_JOBS:-$(nproc)}
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DMINICNN_BUILD_TESTS=ON \
-  -DMINICNN_BUILD_EXAMPLES=ON -DMINICNN_BUILD_BENCHMARKS=ON
+sanitize=${MINICNN_SANITIZE:-QUICK}
+fuzz_seconds=${MINICNN_FUZZ_SECONDS:-30}
+
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DMINICNN_SANITIZE="$sanitize" \
+  -DMINICNN_BUILD_TESTS=ON -DMINICNN_BUILD_EXAMPLES=ON -DMINICNN_BUILD_BENCHMARKS=ON
 cmake --build "$build" -j "$jobs"
+
+if [[ $fuzz_seconds != 0 ]]; then
+  MINICNN_FUZZ_DIR=${MINICNN_FUZZ_DIR:-$build/fuzz} MINICNN_FUZZ_JOBS=$jobs \
+    bash "$root/scripts/fuzz.sh" "$fuzz_seconds"
+fi
+
+# halt_on_error/abort_on_error: the first report ends the program with a non-zero status. Leak
+# detection stays on (ASan's default on Linux). Callers may override any option.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:halt_on_error=1:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 ctest --test-dir "$build" --output-on-failure -j "$jobs"

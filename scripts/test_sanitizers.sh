@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The test suite under AddressSanitizer and UndefinedBehaviorSanitizer: configures a separate
-# build with MINICNN_SANITIZE=ON (top-level CMakeLists.txt), builds the tests and runs ctest. Any
-# sanitizer report aborts the test that triggered it, so ctest fails.
+# The test suite under AddressSanitizer and every UndefinedBehaviorSanitizer check, with line
+# numbers in the reports: configures a separate build with MINICNN_SANITIZE=ON (top-level
+# CMakeLists.txt), builds the tests and runs ctest. Any sanitizer report aborts the test that
+# triggered it, so ctest fails. scripts/test.sh (CI) runs the whole suite with MINICNN_SANITIZE=QUICK,
+# which leaves out UBSan's costliest checks to compile; this script is the complete run (about
+# three times the compile time).
 # Usage: bash scripts/test_sanitizers.sh [TEST...]
 #   no argument: every test program (and the consumer builds); otherwise only the test programs
 #   named (e.g. test_idx test_cifar test_checkpoint_file), to fit a time budget.
@@ -14,8 +17,8 @@ minicnn_install_deps
 build=${MINICNN_BUILD_DIR:-$root/build-sanitize}
 jobs=${MINICNN_JOBS:-$(nproc)}
 
-# RelWithDebInfo: optimised like the real builds (some bugs only show there), with line numbers
-# in the reports. Examples are left out: the tests exercise the same headers.
+# RelWithDebInfo for the line numbers (-g; the sanitizer options lower -O2 to -O1). Examples are
+# left out: the tests exercise the same headers.
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMINICNN_SANITIZE=ON \
   -DMINICNN_BUILD_TESTS=ON -DMINICNN_BUILD_EXAMPLES=OFF
 selection=()

@@ -131,7 +131,7 @@ class MaxPool2D : public Pool2D<T, MaxPool2D<T>> {
               Index* __restrict from_row = from + oh * out_w;
               from_row[ow] = wins ? at : from_row[ow];
             } else {
-              out_row[ow] = (value > current) | (value != value) ? value : current;
+              out_row[ow] = ((value > current) | (value != value)) ? value : current;
             }
           }
         }
