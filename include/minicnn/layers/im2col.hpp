@@ -89,6 +89,12 @@ struct WindowGeometry {
   Range inside_cols(Index j) const { return inside(j, pad_left, stride_w, width, out_w); }
 };
 
+// to[o] += from[o] for o in [begin, end): one row of col2im with unit stride, vectorised.
+template <typename T>
+void add_run(const T* __restrict from, Index begin, Index end, T* __restrict to) {
+  for (Index o = begin; o < end; ++o) to[o] += from[o];
+}
+
 // columns (C*KH*KW, OH*OW) <- the windows of one sample `image` (C, H, W); see the top of the file.
 // Every entry is written (padding as 0), so `columns` needs no clearing. Row r of the columns
 // starts at columns + r * row_stride: with row_stride = S*OH*OW and columns advanced by s*OH*OW,
@@ -139,8 +145,12 @@ void col2im(const WindowGeometry& g, const T* columns, T* image, Index row_strid
         for (Index oh = rows.begin; oh < rows.end; ++oh) {
           const T* in = row + oh * g.out_w;
           const Index base = (oh * g.stride_h + i - g.pad_top) * g.width + j - g.pad_left;
-          for (Index ow = cols.begin; ow < cols.end; ++ow)
-            plane[base + ow * g.stride_w] += in[ow];
+          if (g.stride_w == 1) {
+            add_run(in, cols.begin, cols.end, plane + base);
+          } else {
+            for (Index ow = cols.begin; ow < cols.end; ++ow)
+              plane[base + ow * g.stride_w] += in[ow];
+          }
         }
       }
     }
