@@ -4,8 +4,8 @@
 //   cifar10 --model cifar10_model7 --augment flip_shift --epochs 5
 //
 // Epochs, batch size, optimizer and augmentation default to the model's lab recipe
-// (minicnn::model_zoo()). Writes model.mcnn, last.mcnn, history.csv, history.json and report.md
-// into --out.
+// (minicnn::model_zoo()). Writes model.mcnn, last.mcnn, history.csv, history.json, report.md,
+// report.html and its pictures as PNG files into --out (see examples/mnist/main.cpp).
 #include <iostream>
 
 #include "common/command_line.hpp"

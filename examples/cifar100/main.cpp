@@ -4,7 +4,8 @@
 //   cifar100 --labels fine --model cifar100_fine_mlp          (RMSprop, batch 128)
 //
 // The model's classifier gets as many outputs as the chosen labels have classes. Writes
-// model.mcnn, last.mcnn, history.csv, history.json and report.md into --out.
+// model.mcnn, last.mcnn, history.csv, history.json, report.md, report.html and its pictures as
+// PNG files into --out (see examples/mnist/main.cpp).
 #include <iostream>
 
 #include "common/command_line.hpp"

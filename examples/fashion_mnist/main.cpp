@@ -4,7 +4,7 @@
 //
 // Fashion-MNIST has MNIST's format and sizes (28x28 grey, 10 classes), so every MNIST model of
 // the zoo applies. Writes into --out what the mnist trainer writes: model.mcnn, last.mcnn,
-// history.csv, history.json and report.md.
+// history.csv, history.json, report.md, report.html and its pictures as PNG files.
 #include <iostream>
 
 #include "common/command_line.hpp"

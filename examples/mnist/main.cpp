@@ -8,6 +8,10 @@
 //   last.mcnn      the last completed epoch with optimizer state, to resume with --resume
 //   history.csv / history.json   loss and accuracy per epoch
 //   report.md      summary, per-epoch table, test figures, timings and the exact command
+//   report.html    the same with curves, confusion matrices, per-class figures, the 10 worst
+//                  test images and first-layer filters, every picture inline (also written as
+//                  loss.png, accuracy.png, confusion_matrix.png, confusion_errors.png,
+//                  worst_examples.png, filters.png)
 #include <omp.h>
 
 #include <chrono>
