@@ -26,7 +26,9 @@
 using namespace minicnn;
 
 int run(int argc, char** argv) {
-  examples::CommandLine cli("mnist", "Trains a named CNN on MNIST (scripts/fetch_data.sh mnist).");
+  examples::CommandLine cli(
+      "mnist",
+      examples::with_model_list("Trains a named CNN on MNIST (scripts/fetch_data.sh mnist)."));
   examples::add_training_options(cli, "mnist_cnn", "5", "64");
   cli.option("data-dir", data_dir(), "directory holding mnist/ (or the MNIST files)")
       .option("out", "runs/mnist", "directory for the model, history and report");
