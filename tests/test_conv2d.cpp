@@ -314,6 +314,28 @@ TEST_CASE("Conv2D backward adds to the parameter gradients") {
         1e-12);
 }
 
+TEST_CASE("Conv2D backward_parameters accumulates backward's parameter gradients, without dx") {
+  // 8 samples of 2x2 outputs are lowered in groups of one sample; 64 samples of 1x1 outputs in
+  // groups of 8 side by side (group_size): both paths give dW and db bit for bit as backward().
+  for (const Shape input : {Shape{8, 3, 3, 3}, Shape{64, 2, 2, 2}}) {
+    CAPTURE(input);
+    Conv2D<float> with_dx(5, 2), without_dx(5, 2);
+    Random first(12), second(12);
+    with_dx.build(input.sample(), first);
+    without_dx.build(input.sample(), second);
+    const auto x = random_tensor<float>(input, 13);
+    Tensor<float> y, dx, scratch;
+    with_dx.forward(x, y, Mode::training);
+    without_dx.forward(x, y, Mode::training);
+    const auto dy = random_tensor<float>(y.shape(), 14);
+    with_dx.backward(x, y, dy, dx, Mode::training);
+    without_dx.backward_parameters(x, y, dy, scratch, Mode::training);
+    for (std::size_t k = 0; k < 2; ++k)
+      CHECK(identical(with_dx.parameters()[k]->grad, without_dx.parameters()[k]->grad));
+    CHECK(scratch.empty());  // no dx was computed
+  }
+}
+
 TEST_CASE("Conv2D is deterministic across runs and thread counts") {
   // The forward pass and dx: each sample is computed by one thread in a fixed order, so the
   // results are bit-identical for any thread count. dW and db: summed per thread then over

@@ -59,6 +59,23 @@ TEST_CASE("Dense gradients match central differences") {
   }
 }
 
+TEST_CASE("Dense backward_parameters accumulates backward's parameter gradients, without dx") {
+  Dense<double> with_dx(4), without_dx(4);
+  Random first(5), second(5);
+  with_dx.build({6}, first);
+  without_dx.build({6}, second);
+  Tensor<double> x({3, 6}), dy({3, 4}), y, dx, scratch;
+  Random random(6);
+  x.fill_uniform(random, -1.0, 1.0);
+  dy.fill_uniform(random, -1.0, 1.0);
+  with_dx.forward(x, y, Mode::training);
+  with_dx.backward(x, y, dy, dx, Mode::training);
+  without_dx.backward_parameters(x, y, dy, scratch, Mode::training);
+  for (std::size_t k = 0; k < 2; ++k)
+    CHECK(with_dx.parameters()[k]->grad.vector() == without_dx.parameters()[k]->grad.vector());
+  CHECK(scratch.empty());  // no dx was computed
+}
+
 TEST_CASE("Dense refuses bad arguments and shapes, naming itself") {
   CHECK_THROWS_WITH_AS(Dense<float>(0), "Dense: expected units > 0, got 0", Error);
   Dense<float> dense(4);

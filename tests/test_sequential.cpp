@@ -43,6 +43,24 @@ std::vector<double> gradients(Sequential<double>& model) {
   return all;
 }
 
+// An identity layer that counts its backward calls: shows where the training step's backward
+// stops.
+struct CountingIdentity : Layer<double> {
+  int backward_calls = 0;
+  std::string kind() const override { return "CountingIdentity"; }
+  Config config() const override { return Config(); }
+  std::unique_ptr<Layer<double>> clone() const override {
+    return std::make_unique<CountingIdentity>(*this);
+  }
+  void forward(const Tensor<double>& x, Tensor<double>& y, Mode) override { y = x; }
+  void backward(const Tensor<double>&, const Tensor<double>&, const Tensor<double>& dy,
+                Tensor<double>& dx, Mode) override {
+    ++backward_calls;
+    dx = dy;
+  }
+  LayerPlan plan_layer(const Shape& input_shape) const override { return {input_shape, {}}; }
+};
+
 }  // namespace
 
 TEST_CASE("Layers are named Keras-style, once per kind") {
@@ -243,6 +261,32 @@ TEST_CASE("The training step's gradients match central differences of the loss")
     CHECK(report.worst_error < 1e-6);
     CHECK(report.elements_checked == 4 * 5 + 5 + 5 * 3 + 3);
   }
+}
+
+TEST_CASE("The training step's backward stops at the first layer that learns") {
+  // Nothing before the first Dense learns, so nothing needs dL/dx there: the layers in front of
+  // it get no backward call, and the Dense computes its parameters' gradients only. The
+  // gradients are those of the same model without the identities.
+  Sequential<double> model;
+  model.add(std::make_unique<CountingIdentity>()).add<Dense>(5);
+  model.add(std::make_unique<CountingIdentity>()).add<ReLU>().add<Dense>(3).add<Softmax>();
+  model.build({4}, 1);
+  model.set_loss(std::make_unique<SparseCategoricalCrossentropy<double>>());
+  auto reference = small_classifier(1);
+  REQUIRE(model.parameters().size() == reference.parameters().size());
+  for (std::size_t k = 0; k < model.parameters().size(); ++k)
+    model.parameters()[k]->value = reference.parameters()[k]->value;
+  const auto x = uniform({5, 4}, 2);
+  const auto y = Tensor<double>::of({5}, {0, 1, 2, 2, 1});
+  model.compute_gradients(x, y);
+  reference.compute_gradients(x, y);
+
+  CHECK(dynamic_cast<CountingIdentity&>(model.layer(0)).backward_calls == 0);
+  CHECK(dynamic_cast<CountingIdentity&>(model.layer(2)).backward_calls == 1);
+  const std::vector<double> ours = gradients(model), expected = gradients(reference);
+  REQUIRE(ours.size() == expected.size());
+  for (std::size_t k = 0; k < ours.size(); ++k)
+    CHECK(ours[k] == doctest::Approx(expected[k]).epsilon(1e-12));
 }
 
 TEST_CASE("Softmax + cross-entropy fused gives the gradient of the unfused pair") {

@@ -122,6 +122,15 @@ class Layer {
   // No default for `mode`: a caller must say which function it differentiates.
   virtual void backward(const Tensor<T>& x, const Tensor<T>& y, const Tensor<T>& dy, Tensor<T>& dx,
                         Mode mode) = 0;
+  // backward() for a layer whose input needs no gradient: accumulates dL/dparameters exactly as
+  // backward() does, while dL/dx is not wanted. Sequential calls it on the first layer that has
+  // trainable parameters, since nothing before it learns (PyTorch's autograd likewise skips the
+  // gradient of an input that does not require one). The default runs backward() with `scratch`
+  // as dx; Conv2D and Dense override it to skip their dx product altogether.
+  virtual void backward_parameters(const Tensor<T>& x, const Tensor<T>& y, const Tensor<T>& dy,
+                                   Tensor<T>& scratch, Mode mode) {
+    backward(x, y, dy, scratch, mode);
+  }
 
   // Trainable and non-trainable parameters, in a fixed order.
   virtual std::vector<Parameter<T>*> parameters() { return {}; }

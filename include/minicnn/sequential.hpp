@@ -672,9 +672,16 @@ class Sequential {
           detail::concat("the loss is ", spelled(loss), " (", first_non_finite_value(x, end), ")"),
           epoch, batch, batches);
     if (correct != nullptr) *correct = count_correct(*input, y);
-    for (Index i = end - 1; i >= 0; --i) {
+    // Backward stops at the first layer that learns: it computes its parameters' gradients only,
+    // and the layers before it (none, usually) need no gradient at all.
+    const Index first = first_trainable_layer();
+    for (Index i = end - 1; i >= first; --i) {
       const auto k = static_cast<std::size_t>(i);
-      layers_[k]->backward(i == 0 ? x : outputs_[k - 1], outputs_[k], *dy, *dx, Mode::training);
+      const Tensor<T>& layer_input = i == 0 ? x : outputs_[k - 1];
+      if (i == first)
+        layers_[k]->backward_parameters(layer_input, outputs_[k], *dy, *dx, Mode::training);
+      else
+        layers_[k]->backward(layer_input, outputs_[k], *dy, *dx, Mode::training);
       std::swap(dy, dx);
     }
     // A finite loss can still give an infinite gradient (an overflow in backward): the optimizer
@@ -688,6 +695,13 @@ class Sequential {
                    epoch, batch, batches);
     }
     return loss;
+  }
+
+  // The index of the first layer owning a trainable parameter; size() when none does.
+  Index first_trainable_layer() const {
+    for (std::size_t j = 0; j < parameters_.size(); ++j)
+      if (parameters_[j]->trainable) return static_cast<Index>(parameter_owners_[j]);
+    return size();
   }
 
   // Spelled out: printing a NaN gives "nan" or "-nan" depending on its sign bit.

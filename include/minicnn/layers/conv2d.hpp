@@ -114,10 +114,22 @@ class Conv2D : public Layer<T> {
   // would cost N*C*KH*KW*OH*OW elements of memory.
   void backward(const Tensor<T>& x, const Tensor<T>&, const Tensor<T>& dy, Tensor<T>& dx,
                 Mode) override {
+    accumulate_gradients(x, dy, &dx);
+  }
+
+  // dW and db alone: no dcol product, no col2im (the first layer of a model).
+  void backward_parameters(const Tensor<T>& x, const Tensor<T>&, const Tensor<T>& dy, Tensor<T>&,
+                           Mode) override {
+    accumulate_gradients(x, dy, nullptr);
+  }
+
+ private:
+  // The formulas above; dx is skipped when null.
+  void accumulate_gradients(const Tensor<T>& x, const Tensor<T>& dy, Tensor<T>* dx) {
     this->check_input(x);
     this->check_gradient(x, dy);
     const Index batch = x.dim(0);
-    dx.resize(x.shape());
+    if (dx != nullptr) dx->resize(x.shape());
     const Index group = group_size(batch);
     reserve_workspaces(group);
     for (Workspace& w : workspaces_) {
@@ -127,7 +139,6 @@ class Conv2D : public Layer<T> {
     const auto weights = kernel_matrix();
     const Index in_size = this->input_shape().size();  // C*H*W
     const Index positions = geometry_.positions();
-    const Index out_size = filters_ * positions;
 
 #pragma omp parallel for schedule(static)
     for (Index first = 0; first < batch; first += group) {
@@ -135,19 +146,15 @@ class Conv2D : public Layer<T> {
       const Index width = count * positions;
       Workspace& w = workspaces_[thread()];
       const auto columns = lower(x, first, count, w.columns);
-      // dY of the group as one (F, S*OH*OW) matrix: the samples' blocks side by side.
-      w.product.resize({filters_, width});
-      MatrixMap<T> upstream = w.product.matrix();
-      for (Index s = 0; s < count; ++s)
-        upstream.middleCols(s * positions, positions) =
-            ConstMatrixMap<T>(dy.data() + (first + s) * out_size, filters_, positions);
+      const auto upstream = gather(dy, first, count, w.product);
       MatrixMap<T> kernel_grad(w.kernel_grad.data(), filters_, geometry_.patch_size());
       kernel_grad.noalias() += upstream * columns.transpose();
       if (use_bias_) w.bias_grad.vector() += upstream.rowwise().sum();
+      if (dx == nullptr) continue;
       w.column_grad.resize({geometry_.patch_size(), width});
       w.column_grad.matrix().noalias() = weights.transpose() * upstream;
       for (Index s = 0; s < count; ++s) {
-        T* dx_n = dx.data() + (first + s) * in_size;
+        T* dx_n = dx->data() + (first + s) * in_size;
         std::fill(dx_n, dx_n + in_size, T(0));
         col2im(geometry_, w.column_grad.data() + s * positions, dx_n, width);
       }
@@ -160,7 +167,21 @@ class Conv2D : public Layer<T> {
     }
   }
 
- private:
+  // dY of samples [first, first + count) as one (F, count*OH*OW) matrix, their blocks side by
+  // side: dy's own storage for one sample, else a copy into `gathered`.
+  ConstMatrixMap<T> gather(const Tensor<T>& dy, Index first, Index count,
+                           Tensor<T>& gathered) const {
+    const Index positions = geometry_.positions();
+    const Index out_size = filters_ * positions;
+    if (count == 1) return ConstMatrixMap<T>(dy.data() + first * out_size, filters_, positions);
+    gathered.resize({filters_, count * positions});
+    MatrixMap<T> blocks = gathered.matrix();
+    for (Index s = 0; s < count; ++s)
+      blocks.middleCols(s * positions, positions) =
+          ConstMatrixMap<T>(dy.data() + (first + s) * out_size, filters_, positions);
+    return ConstMatrixMap<T>(gathered.data(), filters_, count * positions);
+  }
+
   // One thread's buffers for one group: col (C*KH*KW, S*OH*OW) and the product W col
   // (F, S*OH*OW) in forward(); col, dY gathered into `product`, dcol (C*KH*KW, S*OH*OW) and the
   // thread's partial sums of dW and db in backward().

@@ -47,13 +47,19 @@ class Dense : public Layer<T> {
   }
 
   // dx = dy W^T,   dW += x^T dy,   db += sum over the batch of dy
-  void backward(const Tensor<T>& x, const Tensor<T>&, const Tensor<T>& dy, Tensor<T>& dx,
-                Mode) override {
+  void backward(const Tensor<T>& x, const Tensor<T>& y, const Tensor<T>& dy, Tensor<T>& dx,
+                Mode mode) override {
+    backward_parameters(x, y, dy, dx, mode);
+    dx.resize(x.shape());
+    dx.matrix().noalias() = dy.matrix() * kernel_.value.matrix().transpose();
+  }
+
+  // dW += x^T dy,   db += sum over the batch of dy   (no dx)
+  void backward_parameters(const Tensor<T>& x, const Tensor<T>&, const Tensor<T>& dy, Tensor<T>&,
+                           Mode) override {
     this->check_input(x);
     this->check_gradient(x, dy);
-    dx.resize(x.shape());
     const auto upstream = dy.matrix();
-    dx.matrix().noalias() = upstream * kernel_.value.matrix().transpose();
     kernel_.grad.matrix().noalias() += x.matrix().transpose() * upstream;
     if (use_bias_) bias_.grad.vector() += upstream.colwise().sum().transpose();
   }
