@@ -14,7 +14,7 @@ namespace minicnn {
 // The machinery the element-wise layers share. A Derived class supplies, as Eigen array
 // expressions on a run of contiguous elements,
 //   value(x)            y = f(x)
-//   derivative(x, y)    f'(x), from x or from y = f(x), whichever is cheaper
+//   gradient(x, y, dy)  dx = f'(x) dy, with f'(x) from x or from y = f(x), whichever is cheaper
 // and this base applies them run by run (CRTP: no virtual call, and Eigen vectorises exp and
 // tanh). Runs are independent, so the parallel loops give the same numbers on any thread count.
 template <typename T, typename Derived>
@@ -58,7 +58,7 @@ class Elementwise : public Layer<T> {
       const ConstVectorMap<T> out(y.data() + begin, length);
       const ConstVectorMap<T> upstream(dy.data() + begin, length);
       VectorMap<T> grad(dx.data() + begin, length);
-      grad.array() = f.derivative(in.array(), out.array()) * upstream.array();
+      grad.array() = f.gradient(in.array(), out.array(), upstream.array());
     }
   }
 
@@ -85,9 +85,9 @@ class ReLU : public Elementwise<T, ReLU<T>> {
   auto value(const X& x) const {
     return (x < T(0)).select(T(0), x);
   }
-  template <typename X, typename Y>
-  auto derivative(const X& x, const Y&) const {
-    return (x > T(0)).template cast<T>();
+  template <typename X, typename Y, typename D>
+  auto gradient(const X& x, const Y&, const D& dy) const {
+    return (x > T(0)).select(dy, T(0));  // a select, which compiles to vector blends
   }
 };
 
@@ -111,9 +111,9 @@ class LeakyReLU : public Elementwise<T, LeakyReLU<T>> {
   auto value(const X& x) const {
     return (x > T(0)).select(x, slope_ * x);
   }
-  template <typename X, typename Y>
-  auto derivative(const X& x, const Y&) const {
-    return slope_ + (T(1) - slope_) * (x > T(0)).template cast<T>();
+  template <typename X, typename Y, typename D>
+  auto gradient(const X& x, const Y&, const D& dy) const {
+    return (x > T(0)).select(dy, slope_ * dy);
   }
 
  private:
@@ -133,9 +133,9 @@ class Tanh : public Elementwise<T, Tanh<T>> {
   auto value(const X& x) const {
     return x.tanh();
   }
-  template <typename X, typename Y>
-  auto derivative(const X&, const Y& y) const {
-    return T(1) - y.square();
+  template <typename X, typename Y, typename D>
+  auto gradient(const X&, const Y& y, const D& dy) const {
+    return (T(1) - y.square()) * dy;
   }
 };
 
@@ -157,9 +157,9 @@ class Sigmoid : public Elementwise<T, Sigmoid<T>> {
   auto value(const X& x) const {
     return x.min(T(0)).exp() / (T(1) + (-x.abs()).exp());
   }
-  template <typename X, typename Y>
-  auto derivative(const X&, const Y& y) const {
-    return y * (T(1) - y);
+  template <typename X, typename Y, typename D>
+  auto gradient(const X&, const Y& y, const D& dy) const {
+    return y * (T(1) - y) * dy;
   }
 };
 
