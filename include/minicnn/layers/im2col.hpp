@@ -17,6 +17,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 
 #include "minicnn/error.hpp"
@@ -92,7 +93,29 @@ struct WindowGeometry {
 // to[o] += from[o] for o in [begin, end): one row of col2im with unit stride, vectorised.
 template <typename T>
 void add_run(const T* __restrict from, Index begin, Index end, T* __restrict to) {
-  for (Index o = begin; o < end; ++o) to[o] += from[o];
+  for (Index o = begin; o < end; ++o)
+    to[o] += from[o];
+}
+
+// to[o] = from[o] for o in [begin, end): one row of im2col with unit stride. Copied in blocks of
+// 64, 32, 16, 8 and 4 bytes by fixed-size memcpy calls, which the compiler turns into single
+// vector loads and stores: a plain loop or std::copy becomes one call to memmove per row, and for
+// rows of a few dozen elements the calls cost more than the copying.
+template <typename T>
+void copy_run(const T* from, Index begin, Index end, T* to) {
+  static_assert(sizeof(T) % 4 == 0, "copy_run copies whole 4-byte words");
+  if (end <= begin) return;
+  const char* source = reinterpret_cast<const char*>(from + begin);
+  char* target = reinterpret_cast<char*>(to + begin);
+  std::size_t bytes = static_cast<std::size_t>(end - begin) * sizeof(T);
+  for (; bytes >= 64; bytes -= 64, source += 64, target += 64)
+    std::memcpy(target, source, 64);
+  for (std::size_t block = 32; block >= 4; block /= 2)
+    if (bytes & block) {
+      std::memcpy(target, source, block);
+      source += block;
+      target += block;
+    }
 }
 
 // columns (C*KH*KW, OH*OW) <- the windows of one sample `image` (C, H, W); see the top of the file.
@@ -116,7 +139,7 @@ void im2col(const WindowGeometry& g, const T* image, T* columns, Index row_strid
           const Index base = (oh * g.stride_h + i - g.pad_top) * g.width + j - g.pad_left;
           std::fill(out, out + cols.begin, T(0));
           if (g.stride_w == 1) {
-            std::copy(plane + (base + cols.begin), plane + (base + cols.end), out + cols.begin);
+            copy_run(plane + base, cols.begin, cols.end, out);
           } else {
             for (Index ow = cols.begin; ow < cols.end; ++ow)
               out[ow] = plane[base + ow * g.stride_w];
