@@ -22,6 +22,7 @@
 #include <memory>
 #include <vector>
 
+#include "minicnn/gemm.hpp"
 #include "minicnn/initializers.hpp"
 #include "minicnn/layer.hpp"
 #include "minicnn/layers/im2col.hpp"
@@ -80,27 +81,32 @@ class Conv2D : public Layer<T> {
     y.resize({batch, filters_, geometry_.out_h, geometry_.out_w});
     const Index group = group_size(batch);
     if (mode == Mode::training) reserve_workspaces(group);
-    const auto weights = kernel_matrix();
     const Index positions = geometry_.positions();
 
-#pragma omp parallel for schedule(static)
-    for (Index first = 0; first < batch; first += group) {
-      const Index count = std::min(group, batch - first);
+#pragma omp parallel
+    {
       Buffers& b = mode == Mode::training ? workspaces_[thread()] : inference_buffers();
-      const auto columns = lower(x, first, count, b.columns);
-      if (count == 1) {  // the product is Y_n itself
-        MatrixMap<T> out(y.data() + first * filters_ * positions, filters_, positions);
-        out.noalias() = weights * columns;
-        add_bias(out);
-        continue;
-      }
-      b.product.resize({filters_, count * positions});
-      MatrixMap<T> product = b.product.matrix();
-      product.noalias() = weights * columns;
-      for (Index s = 0; s < count; ++s) {
-        MatrixMap<T> out(y.data() + (first + s) * filters_ * positions, filters_, positions);
-        out = product.middleCols(s * positions, positions);
-        add_bias(out);
+      pack_kernel(b.packed_kernel, false);
+#pragma omp for schedule(static)
+      for (Index first = 0; first < batch; first += group) {
+        const Index count = std::min(group, batch - first);
+        const Index width = count * positions;
+        const auto columns = lower(x, first, count, b.columns);
+        pack(b.packed_columns, columns.data(), geometry_.patch_size(), width);
+        // One sample: the product is Y_n itself. Several: their blocks are copied out.
+        T* product = y.data() + first * filters_ * positions;
+        if (count > 1) {
+          b.product.resize({filters_, width});
+          product = b.product.data();
+        }
+        gemm::multiply(b.packed_kernel.data(), b.packed_columns.data(), filters_, width,
+                       geometry_.patch_size(), product, width);
+        for (Index s = 0; s < count; ++s) {
+          MatrixMap<T> out(y.data() + (first + s) * filters_ * positions, filters_, positions);
+          if (count > 1)
+            out = ConstMatrixMap<T>(product, filters_, width).middleCols(s * positions, positions);
+          if (use_bias_) out.colwise() += bias_.value.vector();
+        }
       }
     }
   }
@@ -133,36 +139,42 @@ class Conv2D : public Layer<T> {
     const Index group = group_size(batch);
     reserve_workspaces(group);
     for (Workspace& w : workspaces_) {
-      w.kernel_grad.set_zero();
+      w.kernel_grad_transposed.set_zero();
       w.bias_grad.set_zero();
     }
-    const auto weights = kernel_matrix();
     const Index in_size = this->input_shape().size();  // C*H*W
     const Index positions = geometry_.positions();
+    const Index patch = geometry_.patch_size();
 
-#pragma omp parallel for schedule(static)
-    for (Index first = 0; first < batch; first += group) {
-      const Index count = std::min(group, batch - first);
-      const Index width = count * positions;
+#pragma omp parallel
+    {
       Workspace& w = workspaces_[thread()];
-      const auto columns = lower(x, first, count, w.columns);
-      const auto upstream = gather(dy, first, count, w.product);
-      MatrixMap<T> kernel_grad(w.kernel_grad.data(), filters_, geometry_.patch_size());
-      kernel_grad.noalias() += upstream * columns.transpose();
-      if (use_bias_) w.bias_grad.vector() += upstream.rowwise().sum();
-      if (dx == nullptr) continue;
-      w.column_grad.resize({geometry_.patch_size(), width});
-      w.column_grad.matrix().noalias() = weights.transpose() * upstream;
-      for (Index s = 0; s < count; ++s) {
-        T* dx_n = dx->data() + (first + s) * in_size;
-        std::fill(dx_n, dx_n + in_size, T(0));
-        col2im(geometry_, w.column_grad.data() + s * positions, dx_n, width);
+      if (dx != nullptr) pack_kernel(w.packed_kernel, true);
+#pragma omp for schedule(static)
+      for (Index first = 0; first < batch; first += group) {
+        const Index count = std::min(group, batch - first);
+        const Index width = count * positions;
+        const auto columns = lower(x, first, count, w.columns);
+        const auto upstream = gather(dy, first, count, w.product);
+        accumulate_kernel_gradient(columns, upstream, w);
+        if (use_bias_) w.bias_grad.vector() += upstream.rowwise().sum();
+        if (dx == nullptr) continue;
+        pack(w.packed_upstream, upstream.data(), filters_, width);
+        w.column_grad.resize({patch, width});
+        gemm::multiply(w.packed_kernel.data(), w.packed_upstream.data(), patch, width, filters_,
+                       w.column_grad.data(), width);
+        for (Index s = 0; s < count; ++s) {
+          T* dx_n = dx->data() + (first + s) * in_size;
+          std::fill(dx_n, dx_n + in_size, T(0));
+          col2im(geometry_, w.column_grad.data() + s * positions, dx_n, width);
+        }
       }
     }
 
     // The per-thread partial sums, added in thread order: deterministic for a thread count.
     for (const Workspace& w : workspaces_) {
-      kernel_.grad.vector() += w.kernel_grad.vector();
+      kernel_.grad.matrix(filters_, patch) +=
+          w.kernel_grad_transposed.matrix(patch, filters_).transpose();
       if (use_bias_) bias_.grad.vector() += w.bias_grad.vector();
     }
   }
@@ -182,15 +194,36 @@ class Conv2D : public Layer<T> {
     return ConstMatrixMap<T>(gathered.data(), filters_, count * positions);
   }
 
-  // One thread's buffers for one group: col (C*KH*KW, S*OH*OW) and the product W col
-  // (F, S*OH*OW) in forward(); col, dY gathered into `product`, dcol (C*KH*KW, S*OH*OW) and the
-  // thread's partial sums of dW and db in backward().
+  // One thread's buffers for one group: col (C*KH*KW, S*OH*OW), col and W packed for the
+  // product (gemm.hpp) and the product W col (F, S*OH*OW) in forward(); col, dY gathered into
+  // `product` and packed, W^T packed, dcol (C*KH*KW, S*OH*OW) and the thread's partial sums of dW
+  // and db in backward().
   struct Buffers {
-    Tensor<T> columns, product;
+    Tensor<T> columns, packed_columns, packed_kernel, product;
   };
   struct Workspace : Buffers {
-    Tensor<T> column_grad, kernel_grad, bias_grad;
+    Tensor<T> packed_upstream, column_grad, kernel_grad_transposed, bias_grad;
   };
+
+  // dW^T += col dY^T (C*KH*KW, F), into the thread's partial sum: the products' K is the long
+  // side S*OH*OW. The packed kernel pays when both F and C*KH*KW fill at least one register block
+  // of it; on thinner layers (a first layer on 1 or 3 channels, LeNet's 6 or 16 filters) most of
+  // its blocks would be padding, and Eigen's product is faster.
+  void accumulate_kernel_gradient(const ConstMatrixMap<T>& columns,
+                                  const ConstMatrixMap<T>& upstream, Workspace& w) const {
+    const Index patch = geometry_.patch_size(), width = columns.cols();
+    if (std::min(filters_, patch) < gemm::Kernel<T>::kCols) {
+      MatrixMap<T>(w.kernel_grad_transposed.data(), patch, filters_).noalias() +=
+          columns * upstream.transpose();
+      return;
+    }
+    w.packed_columns.resize({gemm::packed_a_size<T>(patch, width)});
+    gemm::pack_a(columns.data(), patch, width, width, 1, w.packed_columns.data());
+    w.packed_upstream.resize({gemm::packed_b_size<T>(width, filters_)});
+    gemm::pack_b(upstream.data(), width, filters_, 1, width, w.packed_upstream.data());
+    gemm::multiply(w.packed_columns.data(), w.packed_upstream.data(), patch, filters_, width,
+                   w.kernel_grad_transposed.data(), filters_, true);
+  }
 
   // Samples per product: about kTargetColumns columns, rounded down to a power of two and at most
   // batch / 8, so that a power-of-two batch splits into equal groups, at least 8 of them, to share
@@ -205,8 +238,20 @@ class Conv2D : public Layer<T> {
     return group;
   }
 
-  void add_bias(MatrixMap<T>& out) const {
-    if (use_bias_) out.colwise() += bias_.value.vector();
+  // W (F, C*KH*KW), or W^T when `transposed`, packed as the left operand of gemm::multiply.
+  void pack_kernel(Tensor<T>& packed, bool transposed) const {
+    const Index filters = filters_, patch = geometry_.patch_size();
+    packed.resize({gemm::packed_a_size<T>(filters, patch)});
+    if (transposed)
+      gemm::pack_a(kernel_.value.data(), patch, filters, 1, patch, packed.data());
+    else
+      gemm::pack_a(kernel_.value.data(), filters, patch, patch, 1, packed.data());
+  }
+
+  // A row-major (rows, cols) matrix packed as the right operand of gemm::multiply.
+  static void pack(Tensor<T>& packed, const T* matrix, Index rows, Index cols) {
+    packed.resize({gemm::packed_b_size<T>(rows, cols)});
+    gemm::pack_b(matrix, rows, cols, cols, 1, packed.data());
   }
 
   // (C, H, W) -> (F, OH, OW); kernel (F, C, KH, KW), bias (F).
@@ -242,11 +287,18 @@ class Conv2D : public Layer<T> {
     const auto threads = static_cast<std::size_t>(omp_get_max_threads());
     if (workspaces_.size() < threads) workspaces_.resize(threads);
     const Index width = group * geometry_.positions();
+    const Index patch = geometry_.patch_size();
     for (Workspace& w : workspaces_) {
-      w.columns.resize({geometry_.patch_size(), width});
+      w.columns.resize({patch, width});
+      w.packed_columns.resize(
+          {std::max(gemm::packed_b_size<T>(patch, width), gemm::packed_a_size<T>(patch, width))});
+      w.packed_kernel.resize({std::max(gemm::packed_a_size<T>(filters_, patch),
+                                       gemm::packed_a_size<T>(patch, filters_))});
       w.product.resize({filters_, width});
-      w.column_grad.resize({geometry_.patch_size(), width});
-      w.kernel_grad.resize({filters_, geometry_.patch_size()});
+      w.packed_upstream.resize({std::max(gemm::packed_b_size<T>(filters_, width),
+                                         gemm::packed_b_size<T>(width, filters_))});
+      w.column_grad.resize({patch, width});
+      w.kernel_grad_transposed.resize({patch, filters_});
       w.bias_grad.resize({filters_});
     }
   }
@@ -267,11 +319,6 @@ class Conv2D : public Layer<T> {
     for (Index s = 0; s < count; ++s)
       im2col(geometry_, x.data() + (first + s) * in_size, columns.data() + s * positions, width);
     return ConstMatrixMap<T>(columns.data(), geometry_.patch_size(), width);
-  }
-
-  // The kernel (F, C, KH, KW) read as the matrix W (F, C*KH*KW).
-  ConstMatrixMap<T> kernel_matrix() const {
-    return ConstMatrixMap<T>(kernel_.value.data(), filters_, geometry_.patch_size());
   }
 
   Index filters_;
