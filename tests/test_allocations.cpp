@@ -66,6 +66,26 @@ TEST_CASE("A steady-state training step allocates nothing, with every optimizer"
   }
 }
 
+TEST_CASE("predict and evaluate reuse their buffers: a repeated call allocates only its result") {
+  // The activations of a finished call go back to the model's pool; the next call on batches of
+  // the same size takes them (and Conv2D its thread's buffers) instead of allocating anew.
+  const ZooModel<float>& entry = zoo_model<float>("mnist_model4");
+  Sequential<float> model = entry.build(10);
+  model.build(entry.input, 1);
+  model.set_loss(std::make_unique<SparseCategoricalCrossentropy<float>>());
+  constexpr Index kBatch = 8;
+  Tensor<float> x(entry.input.with_batch(kBatch)), y({kBatch}, 3.0f);
+  model.predict(x, kBatch);
+  model.evaluate(x, y, kBatch);
+
+  long before = testing::allocations.load();
+  const Tensor<float> probabilities = model.predict(x, kBatch);
+  CHECK(testing::allocations.load() - before == 1);  // the returned tensor's storage
+  before = testing::allocations.load();
+  model.evaluate(x, y, kBatch);
+  CHECK(testing::allocations.load() - before == 1);  // its own view's list of batch indices
+}
+
 TEST_CASE("The counter sees allocations: a step that must size new buffers is counted") {
   // Guards the tests above against a counter that counts nothing.
   const ZooModel<float>& entry = zoo_model<float>("lenet5");

@@ -45,6 +45,7 @@
 #include <cstring>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -395,8 +396,8 @@ class Sequential {
     objective();  // throws when there is no loss
     check_samples("evaluate", samples.sample_shape());
     if (batch_size <= 0) fail("Sequential::evaluate: expected batch_size > 0, got ", batch_size);
-    Workspace workspace;
-    return evaluate_with(samples, batch_size, workspace);
+    BorrowedWorkspace workspace(*workspace_pool_);
+    return evaluate_with(samples, batch_size, *workspace);
   }
   Evaluation evaluate(const Tensor<T>& x, const Tensor<T>& y, Index batch_size = 32) const {
     return evaluate(Samples<T>(x, y), batch_size);
@@ -410,10 +411,10 @@ class Sequential {
     const Index samples = x.dim(0);
     Tensor<T> result(output_shape().with_batch(samples));
     const Index row = output_shape().size();
-    Workspace workspace;
+    BorrowedWorkspace workspace(*workspace_pool_);
     for (Index first = 0; first < samples; first += batch_size) {
       const Index count = std::min(batch_size, samples - first);
-      const Tensor<T>& out = infer(rows(x, first, count, workspace.x), size(), workspace);
+      const Tensor<T>& out = infer(rows(x, first, count, workspace->x), size(), *workspace);
       std::memcpy(result.data() + first * row, out.data(),
                   static_cast<std::size_t>(count * row) * sizeof(T));
     }
@@ -426,11 +427,11 @@ class Sequential {
     check_inputs("predict_classes", x, batch_size);
     std::vector<Index> classes;
     classes.reserve(static_cast<std::size_t>(x.dim(0)));
-    Workspace workspace;
+    BorrowedWorkspace workspace(*workspace_pool_);
     for (Index first = 0; first < x.dim(0); first += batch_size) {
       const Index count = std::min(batch_size, x.dim(0) - first);
       // Softmax keeps the order of its inputs, so the logits' argmax is the class.
-      const Tensor<T>& out = infer(rows(x, first, count, workspace.x), forward_end(), workspace);
+      const Tensor<T>& out = infer(rows(x, first, count, workspace->x), forward_end(), *workspace);
       const auto scores = out.matrix();
       for (Index n = 0; n < count; ++n)
         classes.push_back(argmax(scores, n));
@@ -586,6 +587,47 @@ class Sequential {
   struct Workspace {
     Tensor<T> x, y;
     Tensor<T> activations[2];
+  };
+
+  // The workspaces of finished evaluate() and predict() calls, kept for the next ones: a call on
+  // batches of a size seen before then allocates no buffer (a fresh one per call would cost an
+  // allocation, page faults and zero-filling of every activation, which dominate the call on one
+  // batch). Concurrent calls each take a workspace of their own, under the mutex.
+  class WorkspacePool {
+   public:
+    std::unique_ptr<Workspace> take() {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      if (idle_.empty()) return std::make_unique<Workspace>();
+      std::unique_ptr<Workspace> workspace = std::move(idle_.back());
+      idle_.pop_back();
+      return workspace;
+    }
+    void give_back(std::unique_ptr<Workspace> workspace) noexcept {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      try {
+        idle_.push_back(std::move(workspace));
+      } catch (...) {  // no memory to keep it: it is freed, and the next call makes a new one
+      }
+    }
+
+   private:
+    std::mutex mutex_;
+    std::vector<std::unique_ptr<Workspace>> idle_;
+  };
+
+  // A workspace taken from the pool for the length of one call.
+  class BorrowedWorkspace {
+   public:
+    explicit BorrowedWorkspace(WorkspacePool& pool) : pool_(pool), workspace_(pool.take()) {}
+    ~BorrowedWorkspace() { pool_.give_back(std::move(workspace_)); }
+    BorrowedWorkspace(const BorrowedWorkspace&) = delete;
+    BorrowedWorkspace& operator=(const BorrowedWorkspace&) = delete;
+    Workspace& operator*() { return *workspace_; }
+    Workspace* operator->() { return workspace_.get(); }
+
+   private:
+    WorkspacePool& pool_;
+    std::unique_ptr<Workspace> workspace_;
   };
 
   const Layer<T>* find(const std::string& name) const {
@@ -893,6 +935,8 @@ class Sequential {
   std::vector<Tensor<T>> probe_outputs_;  // probe_outputs_[i]: layer i's output in input_gradient
   Tensor<T> gradients_[2];                // dL/d(some layer's output), used in turn
   Tensor<T> batch_x_, batch_y_;           // the current batch in fit()
+  // Behind a pointer, so that Sequential stays movable (a mutex is not).
+  std::unique_ptr<WorkspacePool> workspace_pool_ = std::make_unique<WorkspacePool>();
 };
 
 }  // namespace minicnn
