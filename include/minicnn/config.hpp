@@ -4,8 +4,9 @@
 // for every layer and readable in a hex dump.
 #pragma once
 
-#include <cstdio>
+#include <charconv>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -31,11 +32,12 @@ class Config {
   Config& set(const std::string& key, bool value) { return set(key, value ? "true" : "false"); }
   Config& set(const std::string& key, Index value) { return set(key, std::to_string(value)); }
   Config& set(const std::string& key, int value) { return set(key, static_cast<Index>(value)); }
-  // Doubles are written with 17 significant digits, so they read back bit-identical.
+  // Doubles are written as the shortest text that reads back bit-identical (0.9, not
+  // 0.90000000000000002).
   Config& set(const std::string& key, double value) {
     char text[32];
-    std::snprintf(text, sizeof text, "%.17g", value);
-    return set(key, std::string(text));
+    const auto written = std::to_chars(text, text + sizeof text, value);
+    return set(key, std::string(text, written.ptr));
   }
 
   bool has(const std::string& key) const { return find(key) != nullptr; }
@@ -60,14 +62,11 @@ class Config {
   }
   double get_double(const std::string& key) const {
     const std::string& text = get(key);
-    std::size_t used = 0;
+    // from_chars, unlike stod, reads "0.9" whatever the C locale's decimal point.
     double value = 0;
-    try {
-      value = std::stod(text, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != text.size())
+    const char* end = text.data() + text.size();
+    const auto [stop, error] = std::from_chars(text.data(), end, value);
+    if (text.empty() || error != std::errc() || stop != end)
       fail("Config: key '", key, "' expected a number, got '", text, "'");
     return value;
   }
