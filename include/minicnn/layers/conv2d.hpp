@@ -2,15 +2,15 @@
 // not flipped). Input (N, C, H, W), output (N, F, OH, OW), kernel (F, C, KH, KW) in PyTorch's
 // OIHW layout, bias (F). 'same' padding follows Keras/TensorFlow (see window.hpp).
 //
-// Computed by im2col + GEMM (see im2col.hpp). Samples are lowered in groups of S side by side,
-// so that one product W (F, C*KH*KW) * [col(x_n) ... col(x_n+S-1)] has S*OH*OW columns: enough
-// for Eigen's blocking to run near its peak rate even when a sample has few output positions
-// (a 6x6 output alone makes a product of 36 columns). S depends on the batch size and the
-// layer's shape only (group_size()), never on the thread count; groups are spread over OpenMP
-// threads with a static schedule, and each group is computed by one thread in one fixed order, so
-// the forward pass and dx are bit-identical whatever the thread count. The kernel and bias
-// gradients are summed per thread, then over threads in thread order: identical from run to run
-// for a given thread count, equal up to rounding across thread counts.
+// Computed by im2col (see im2col.hpp) and the packed matrix product of gemm.hpp. Samples are
+// lowered in groups of S side by side, so that one product W (F, C*KH*KW) * [col(x_n) ...
+// col(x_n+S-1)] has S*OH*OW columns: enough for the product to run near its peak rate even when
+// a sample has few output positions (a 6x6 output alone makes a product of 36 columns). S depends
+// on the batch size and the layer's shape only (group_size()), never on the thread count; groups
+// are spread over OpenMP threads with a static schedule, and each group is computed by one thread
+// in one fixed order, so the forward pass and dx are bit-identical whatever the thread count. The
+// kernel and bias gradients are summed per thread, then over threads in thread order: identical
+// from run to run for a given thread count, equal up to rounding across thread counts.
 //
 // Workspaces: training-mode forward() and backward() use per-thread buffers kept in the layer
 // (grown once, reused). Inference-mode forward() uses thread_local buffers instead, shared by all
@@ -238,14 +238,17 @@ class Conv2D : public Layer<T> {
     return group;
   }
 
-  // W (F, C*KH*KW), or W^T when `transposed`, packed as the left operand of gemm::multiply.
+  // W (F, C*KH*KW), or W^T (C*KH*KW, F) when `transposed`, packed as the left operand of
+  // gemm::multiply (whose panels round the rows up: F in one case, C*KH*KW in the other).
   void pack_kernel(Tensor<T>& packed, bool transposed) const {
     const Index filters = filters_, patch = geometry_.patch_size();
-    packed.resize({gemm::packed_a_size<T>(filters, patch)});
-    if (transposed)
+    if (transposed) {
+      packed.resize({gemm::packed_a_size<T>(patch, filters)});
       gemm::pack_a(kernel_.value.data(), patch, filters, 1, patch, packed.data());
-    else
+    } else {
+      packed.resize({gemm::packed_a_size<T>(filters, patch)});
       gemm::pack_a(kernel_.value.data(), filters, patch, patch, 1, packed.data());
+    }
   }
 
   // A row-major (rows, cols) matrix packed as the right operand of gemm::multiply.
