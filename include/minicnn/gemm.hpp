@@ -9,8 +9,9 @@
 // (rows and columns past M and N are zeros), so that the micro-kernel reads both at unit stride.
 // The micro-kernel keeps one kRows x kCols block of C in vector registers while it runs through
 // a block of K: per k, it loads kCols / lanes vectors of B, broadcasts kRows values of A and does
-// kRows * kCols / lanes fused multiply-adds. With 64-byte vectors, kRows = 8 and kCols = 2 vectors
-// hold 16 accumulators, few enough loads per multiply-add for the arithmetic units to stay busy.
+// kRows * kCols / lanes fused multiply-adds. With AVX-512, kRows = 8 and kCols = 2 vectors of 16
+// floats hold 16 accumulators, few enough loads per multiply-add for the arithmetic units to stay
+// busy.
 // K is cut into blocks of kDepthBlock so that one panel of B (kDepthBlock x kCols) stays in the
 // L1 cache while every panel of A passes over it.
 //
@@ -30,12 +31,23 @@
 
 namespace minicnn::gemm {
 
+// The register block follows the target's vector registers: 2 x 8 accumulators of 64 bytes
+// with AVX-512 (32 registers), 2 x 6 of 32 bytes with AVX (16 registers), 2 x 6 of 16 bytes
+// elsewhere (SSE, NEON), so that the accumulators, two vectors of B and a broadcast fit.
+#if defined(__AVX512F__)
+inline constexpr int kVectorBytes = 64, kBlockRows = 8;
+#elif defined(__AVX__)
+inline constexpr int kVectorBytes = 32, kBlockRows = 6;
+#else
+inline constexpr int kVectorBytes = 16, kBlockRows = 6;
+#endif
+
 template <typename T>
 struct Kernel {
-  typedef T Vector __attribute__((vector_size(64)));
-  static constexpr Index kLanes = 64 / sizeof(T);
+  typedef T Vector __attribute__((vector_size(kVectorBytes)));
+  static constexpr Index kLanes = kVectorBytes / sizeof(T);
   static constexpr Index kVectors = 2;
-  static constexpr Index kRows = 8;                  // rows of C in one register block
+  static constexpr Index kRows = kBlockRows;         // rows of C in one register block
   static constexpr Index kCols = kVectors * kLanes;  // columns of C in one register block
   static constexpr Index kDepthBlock = 256;
 };
@@ -68,6 +80,18 @@ void pack_a(const T* a, Index m, Index k, Index row_stride, Index column_stride,
       std::fill(out + valid, out + rows, T(0));
     }
   }
+}
+
+// Zeros the rows past M of packed_a's last panel (M x K packed), for a caller that wrote the
+// panels itself (im2col_row_panels) instead of through pack_a.
+template <typename T>
+void clear_panel_rows(T* packed, Index m, Index k) {
+  constexpr Index rows = Kernel<T>::kRows;
+  const Index valid = m % rows;
+  if (valid == 0) return;
+  T* panel = packed + (m - valid) * k;
+  for (Index d = 0; d < k; ++d)
+    std::fill(panel + d * rows + valid, panel + (d + 1) * rows, T(0));
 }
 
 // B (K x N) -> packed_b; B(k, j) = b[k * row_stride + j * column_stride] as in pack_a. A
