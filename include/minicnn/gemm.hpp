@@ -82,18 +82,6 @@ void pack_a(const T* a, Index m, Index k, Index row_stride, Index column_stride,
   }
 }
 
-// Zeros the rows past M of packed_a's last panel (M x K packed), for a caller that wrote the
-// panels itself (im2col_row_panels) instead of through pack_a.
-template <typename T>
-void clear_panel_rows(T* packed, Index m, Index k) {
-  constexpr Index rows = Kernel<T>::kRows;
-  const Index valid = m % rows;
-  if (valid == 0) return;
-  T* panel = packed + (m - valid) * k;
-  for (Index d = 0; d < k; ++d)
-    std::fill(panel + d * rows + valid, panel + (d + 1) * rows, T(0));
-}
-
 // B (K x N) -> packed_b; B(k, j) = b[k * row_stride + j * column_stride] as in pack_a. A
 // transposed source (row_stride 1) is read column by column, each a contiguous run: reading
 // across its columns instead would touch kCols lines a column_stride apart for every k, which
