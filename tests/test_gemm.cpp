@@ -104,6 +104,29 @@ TEST_CASE("gemm::multiply accumulates into C when asked, and writes only C's row
     }
 }
 
+TEST_CASE("gemm::multiply adds a bias to each row of C once, over any number of depth blocks") {
+  for (const Case c : {Case{13, 37, 300}, Case{8, 32, 5}}) {  // edge rows; K in two blocks
+    CAPTURE(c.m);
+    const auto a = random_values<double>(c.m * c.k, 7);
+    const auto b = random_values<double>(c.k * c.n, 8);
+    const auto bias = random_values<double>(c.m, 9);
+    const auto expected = reference_product(a, b, c.m, c.n, c.k);
+    std::vector<double> packed_a(static_cast<std::size_t>(gemm::packed_a_size<double>(c.m, c.k)));
+    std::vector<double> packed_b(static_cast<std::size_t>(gemm::packed_b_size<double>(c.k, c.n)));
+    gemm::pack_a(a.data(), c.m, c.k, c.k, 1, packed_a.data());
+    gemm::pack_b(b.data(), c.k, c.n, c.n, 1, packed_b.data());
+    std::vector<double> product(static_cast<std::size_t>(c.m * c.n));
+    gemm::multiply(packed_a.data(), packed_b.data(), c.m, c.n, c.k, product.data(), c.n, false,
+                   bias.data());
+    for (Index i = 0; i < c.m; ++i)
+      for (Index j = 0; j < c.n; ++j) {
+        const auto e = static_cast<std::size_t>(i * c.n + j);
+        REQUIRE(product[e] ==
+                doctest::Approx(expected[e] + bias[static_cast<std::size_t>(i)]).epsilon(1e-12));
+      }
+  }
+}
+
 TEST_CASE("gemm::multiply in float agrees with the double product to float rounding") {
   const Index m = 64, n = 100, k = 800;  // mnist_model4's second convolution, per sample
   const auto a = random_values<float>(m * k, 5);

@@ -112,17 +112,18 @@ void pack_b(const T* b, Index k, Index n, Index row_stride, Index column_stride,
 namespace detail {
 
 // The kRows x kCols block at c (rows ldc apart) = or += its product over `depth` values of k:
-// sum over k of a[k * kRows + r] * b[k * kCols + j]. The block's sums stay in registers.
+// start[r] + sum over k of a[k * kRows + r] * b[k * kCols + j], with start[r] = 0 when `start`
+// is null. The block's sums stay in registers.
 template <typename T>
 void micro_kernel(Index depth, const T* __restrict a, const T* __restrict b, T* __restrict c,
-                  Index ldc, bool accumulate) {
+                  Index ldc, bool accumulate, const T* start) {
   using K = Kernel<T>;
   using Vector = typename K::Vector;
   constexpr Index kRows = K::kRows, kVectors = K::kVectors, kLanes = K::kLanes;
   Vector sum[kRows][kVectors];
   for (Index r = 0; r < kRows; ++r)
     for (Index v = 0; v < kVectors; ++v)
-      sum[r][v] = Vector{};
+      sum[r][v] = start == nullptr ? Vector{} : Vector{} + start[r];
   for (Index d = 0; d < depth; ++d) {
     Vector column[kVectors];
     for (Index v = 0; v < kVectors; ++v)
@@ -148,10 +149,12 @@ void micro_kernel(Index depth, const T* __restrict a, const T* __restrict b, T* 
 // stack, then copied or added.
 template <typename T>
 void edge_kernel(Index depth, const T* a, const T* b, T* c, Index ldc, Index rows, Index cols,
-                 bool accumulate) {
+                 bool accumulate, const T* start) {
   using K = Kernel<T>;
+  T padded_start[K::kRows] = {};  // start's rows past M may not exist
+  if (start != nullptr) std::copy(start, start + rows, padded_start);
   alignas(64) T tile[K::kRows * K::kCols];
-  micro_kernel(depth, a, b, tile, K::kCols, false);
+  micro_kernel(depth, a, b, tile, K::kCols, false, start == nullptr ? nullptr : padded_start);
   for (Index r = 0; r < rows; ++r)
     for (Index j = 0; j < cols; ++j)
       c[r * ldc + j] =
@@ -161,24 +164,27 @@ void edge_kernel(Index depth, const T* a, const T* b, T* c, Index ldc, Index row
 }  // namespace detail
 
 // C (M x N, row-major, rows ldc apart) = A B, or C += A B with `accumulate`, from A and B packed
-// by pack_a and pack_b.
+// by pack_a and pack_b. With `row_bias` (M values), row i of the product also gets row_bias[i]
+// added, in the first pass over C: a bias costs no pass of its own.
 template <typename T>
 void multiply(const T* packed_a, const T* packed_b, Index m, Index n, Index k, T* c, Index ldc,
-              bool accumulate = false) {
+              bool accumulate = false, const T* row_bias = nullptr) {
   using K = Kernel<T>;
   for (Index depth_first = 0; depth_first < k; depth_first += K::kDepthBlock) {
     const Index depth = std::min(K::kDepthBlock, k - depth_first);
     const bool add = accumulate || depth_first > 0;
+    const T* bias = depth_first == 0 ? row_bias : nullptr;
     for (Index col = 0; col < n; col += K::kCols) {
       const T* b = packed_b + col * k + depth_first * K::kCols;
       for (Index row = 0; row < m; row += K::kRows) {
         const T* a = packed_a + row * k + depth_first * K::kRows;
         T* block = c + row * ldc + col;
         const Index rows = std::min(K::kRows, m - row), cols = std::min(K::kCols, n - col);
+        const T* start = bias == nullptr ? nullptr : bias + row;
         if (rows == K::kRows && cols == K::kCols)
-          detail::micro_kernel(depth, a, b, block, ldc, add);
+          detail::micro_kernel(depth, a, b, block, ldc, add, start);
         else
-          detail::edge_kernel(depth, a, b, block, ldc, rows, cols, add);
+          detail::edge_kernel(depth, a, b, block, ldc, rows, cols, add, start);
       }
     }
   }

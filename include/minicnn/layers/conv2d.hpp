@@ -73,8 +73,8 @@ class Conv2D : public Layer<T> {
   // Y_n = W col(x_n) + b   for each sample n, where
   //   x_n: (C, H, W) = (C, H*W),  col(x_n): (C*KH*KW, OH*OW),  W: (F, C*KH*KW),  b: (F)
   //   (added to every position),  Y_n: (F, OH*OW) = (F, OH, OW).
-  // A group of S samples is one product W [col(x_n) ... col(x_n+S-1)] (F, S*OH*OW), whose
-  // column blocks are the Y_n.
+  // A group of S samples is one product W [col(x_n) ... col(x_n+S-1)] + b (F, S*OH*OW), whose
+  // column blocks are the Y_n; the product adds b in its first pass over them.
   void forward(const Tensor<T>& x, Tensor<T>& y, Mode mode) override {
     this->check_input(x);
     const Index batch = x.dim(0);
@@ -100,13 +100,11 @@ class Conv2D : public Layer<T> {
           product = b.product.data();
         }
         gemm::multiply(b.packed_kernel.data(), b.packed_columns.data(), filters_, width,
-                       geometry_.patch_size(), product, width);
-        for (Index s = 0; s < count; ++s) {
-          MatrixMap<T> out(y.data() + (first + s) * filters_ * positions, filters_, positions);
-          if (count > 1)
-            out = ConstMatrixMap<T>(product, filters_, width).middleCols(s * positions, positions);
-          if (use_bias_) out.colwise() += bias_.value.vector();
-        }
+                       geometry_.patch_size(), product, width, false,
+                       use_bias_ ? bias_.value.data() : nullptr);
+        for (Index s = 0; count > 1 && s < count; ++s)
+          MatrixMap<T>(y.data() + (first + s) * filters_ * positions, filters_, positions) =
+              ConstMatrixMap<T>(product, filters_, width).middleCols(s * positions, positions);
       }
     }
   }
