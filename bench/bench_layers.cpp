@@ -1,5 +1,7 @@
 // The Google Benchmark suite (docs/performance.md):
 //   - Eigen's square 1024 x 1024 float GEMM: the machine's reference FLOP rate;
+//   - the convolutions' matrix product on one thread at the reference models' shapes: minicnn's
+//     packed product (gemm.hpp) against Eigen's;
 //   - forward and backward of every layer at the shapes it has in the reference models
 //     (bench/reference_models.hpp), batch 64, with FLOP rates for the convolutions;
 //   - one training step (Adam) and one inference batch of each reference model, in images/s.
@@ -14,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "minicnn/gemm.hpp"
 #include "reference_models.hpp"
 
 namespace {
@@ -31,6 +34,46 @@ void square_gemm(benchmark::State& state) {
     benchmark::ClobberMemory();
   }
   state.counters["FLOPS"] = benchmark::Counter(2.0 * static_cast<double>(n * n * n),
+                                               benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// The convolutions' product C (M x N) = A (M x K) B (K x N) on one thread, row-major operands as
+// Conv2D holds them (A = W, B = the lowered columns of a group of samples): minicnn's packed
+// product (gemm.hpp), packing of both operands included, against Eigen's general product.
+// Arguments M, K, N; 2*M*K*N floating-point operations.
+void packed_product(benchmark::State& state) {
+  const Index m = state.range(0), k = state.range(1), n = state.range(2);
+  Tensor<float> a({m, k}), b({k, n}), c({m, n});
+  Random random(1);
+  a.fill_uniform(random, -1.0f, 1.0f);
+  b.fill_uniform(random, -1.0f, 1.0f);
+  Tensor<float> packed_a({gemm::packed_a_size<float>(m, k)}),
+      packed_b({gemm::packed_b_size<float>(k, n)});
+  for (auto _ : state) {
+    gemm::pack_a(a.data(), m, k, k, 1, packed_a.data());
+    gemm::pack_b(b.data(), k, n, n, 1, packed_b.data());
+    gemm::multiply(packed_a.data(), packed_b.data(), m, n, k, c.data(), n);
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["FLOPS"] = benchmark::Counter(2.0 * static_cast<double>(m * k * n),
+                                               benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void eigen_product(benchmark::State& state) {
+  const Index m = state.range(0), k = state.range(1), n = state.range(2);
+  Tensor<float> a({m, k}), b({k, n}), c({m, n});
+  Random random(1);
+  a.fill_uniform(random, -1.0f, 1.0f);
+  b.fill_uniform(random, -1.0f, 1.0f);
+  Eigen::setNbThreads(1);  // one thread's product, as inside Conv2D's parallel loop
+  for (auto _ : state) {
+    c.matrix(m, n).noalias() = a.matrix(m, k) * b.matrix(k, n);
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  Eigen::setNbThreads(0);  // back to the default: all OpenMP threads
+  state.counters["FLOPS"] = benchmark::Counter(2.0 * static_cast<double>(m * k * n),
                                                benchmark::Counter::kIsIterationInvariantRate);
 }
 
@@ -168,6 +211,18 @@ int main(int argc, char** argv) {
       ->Arg(1024)
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
+  // (F, C*KH*KW, S*OH*OW) of mnist_model4's two largest convolutions, cifar10_basic's largest
+  // and a 64-filter one, and LeNet-5's first (6 filters: thinner than one register block).
+  for (const auto product : {packed_product, eigen_product})
+    benchmark::RegisterBenchmark(product == packed_product ? "product/packed" : "product/Eigen",
+                                 product)
+        ->Args({64, 800, 800})
+        ->Args({128, 1600, 288})
+        ->Args({32, 288, 1024})
+        ->Args({64, 288, 512})
+        ->Args({6, 75, 784})
+        ->Unit(benchmark::kMicrosecond)
+        ->UseRealTime();
   static const std::vector<LayerCase> cases = layer_cases();
   for (const LayerCase& c : cases) {
     benchmark::RegisterBenchmark(("forward/" + c.name).c_str(), layer_forward, c, Mode::training)
