@@ -41,40 +41,46 @@ void square_gemm(benchmark::State& state) {
 // Conv2D holds them (A = W, B = the lowered columns of a group of samples): minicnn's packed
 // product (gemm.hpp), packing of both operands included, against Eigen's general product.
 // Arguments M, K, N; 2*M*K*N floating-point operations.
+// Random operands A (M x K), B (K x N) and room for C (M x N), for the state's arguments M, K, N.
+struct ProductOperands {
+  explicit ProductOperands(const benchmark::State& state)
+      : m(state.range(0)), k(state.range(1)), n(state.range(2)), a({m, k}), b({k, n}), c({m, n}) {
+    Random random(1);
+    a.fill_uniform(random, -1.0f, 1.0f);
+    b.fill_uniform(random, -1.0f, 1.0f);
+  }
+  void count_flops(benchmark::State& state) const {
+    state.counters["FLOPS"] = benchmark::Counter(2.0 * static_cast<double>(m * k * n),
+                                                 benchmark::Counter::kIsIterationInvariantRate);
+  }
+  Index m, k, n;
+  Tensor<float> a, b, c;
+};
+
 void packed_product(benchmark::State& state) {
-  const Index m = state.range(0), k = state.range(1), n = state.range(2);
-  Tensor<float> a({m, k}), b({k, n}), c({m, n});
-  Random random(1);
-  a.fill_uniform(random, -1.0f, 1.0f);
-  b.fill_uniform(random, -1.0f, 1.0f);
-  Tensor<float> packed_a({gemm::packed_a_size<float>(m, k)}),
-      packed_b({gemm::packed_b_size<float>(k, n)});
+  ProductOperands o(state);
+  Tensor<float> packed_a({gemm::packed_a_size<float>(o.m, o.k)});
+  Tensor<float> packed_b({gemm::packed_b_size<float>(o.k, o.n)});
   for (auto _ : state) {
-    gemm::pack_a(a.data(), m, k, k, 1, packed_a.data());
-    gemm::pack_b(b.data(), k, n, n, 1, packed_b.data());
-    gemm::multiply(packed_a.data(), packed_b.data(), m, n, k, c.data(), n);
-    benchmark::DoNotOptimize(c.data());
+    gemm::pack_a(o.a.data(), o.m, o.k, o.k, 1, packed_a.data());
+    gemm::pack_b(o.b.data(), o.k, o.n, o.n, 1, packed_b.data());
+    gemm::multiply(packed_a.data(), packed_b.data(), o.m, o.n, o.k, o.c.data(), o.n);
+    benchmark::DoNotOptimize(o.c.data());
     benchmark::ClobberMemory();
   }
-  state.counters["FLOPS"] = benchmark::Counter(2.0 * static_cast<double>(m * k * n),
-                                               benchmark::Counter::kIsIterationInvariantRate);
+  o.count_flops(state);
 }
 
 void eigen_product(benchmark::State& state) {
-  const Index m = state.range(0), k = state.range(1), n = state.range(2);
-  Tensor<float> a({m, k}), b({k, n}), c({m, n});
-  Random random(1);
-  a.fill_uniform(random, -1.0f, 1.0f);
-  b.fill_uniform(random, -1.0f, 1.0f);
+  ProductOperands o(state);
   Eigen::setNbThreads(1);  // one thread's product, as inside Conv2D's parallel loop
   for (auto _ : state) {
-    c.matrix(m, n).noalias() = a.matrix(m, k) * b.matrix(k, n);
-    benchmark::DoNotOptimize(c.data());
+    o.c.matrix(o.m, o.n).noalias() = o.a.matrix(o.m, o.k) * o.b.matrix(o.k, o.n);
+    benchmark::DoNotOptimize(o.c.data());
     benchmark::ClobberMemory();
   }
   Eigen::setNbThreads(0);  // back to the default: all OpenMP threads
-  state.counters["FLOPS"] = benchmark::Counter(2.0 * static_cast<double>(m * k * n),
-                                               benchmark::Counter::kIsIterationInvariantRate);
+  o.count_flops(state);
 }
 
 // One layer of a reference model, the input shape of one sample it sees there, and its
