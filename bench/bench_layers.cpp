@@ -1,7 +1,7 @@
 // The Google Benchmark suite (docs/performance.md):
 //   - Eigen's square 1024 x 1024 float GEMM: the machine's reference FLOP rate;
 //   - the convolutions' matrix product on one thread at the reference models' shapes: minicnn's
-//     packed product (gemm.hpp) against Eigen's;
+//     product (gemm.hpp) against Eigen's;
 //   - forward and backward of every layer at the shapes it has in the reference models
 //     (bench/reference_models.hpp), batch 64, with FLOP rates for the convolutions;
 //   - one training step (Adam) and one inference batch of each reference model, in images/s.
@@ -38,8 +38,8 @@ void square_gemm(benchmark::State& state) {
 }
 
 // The convolutions' product C (M x N) = A (M x K) B (K x N) on one thread, row-major operands as
-// Conv2D holds them (A = W, B = the lowered columns of a group of samples): minicnn's packed
-// product (gemm.hpp), packing of both operands included, against Eigen's general product.
+// Conv2D holds them (A = W, B = the lowered columns of a group of samples): minicnn's product
+// (gemm.hpp, reading both in place) against Eigen's general product.
 // Arguments M, K, N; 2*M*K*N floating-point operations.
 // Random operands A (M x K), B (K x N) and room for C (M x N), for the state's arguments M, K, N.
 struct ProductOperands {
@@ -57,14 +57,11 @@ struct ProductOperands {
   Tensor<float> a, b, c;
 };
 
-void packed_product(benchmark::State& state) {
+void minicnn_product(benchmark::State& state) {
   ProductOperands o(state);
-  Tensor<float> packed_a({gemm::packed_a_size<float>(o.m, o.k)});
-  Tensor<float> packed_b({gemm::packed_b_size<float>(o.k, o.n)});
   for (auto _ : state) {
-    gemm::pack_a(o.a.data(), o.m, o.k, o.k, 1, packed_a.data());
-    gemm::pack_b(o.b.data(), o.k, o.n, o.n, 1, packed_b.data());
-    gemm::multiply(packed_a.data(), packed_b.data(), o.m, o.n, o.k, o.c.data(), o.n);
+    gemm::multiply<float>({o.a.data(), o.k, 1}, {o.b.data(), o.n, 1}, o.m, o.n, o.k, o.c.data(),
+                          o.n);
     benchmark::DoNotOptimize(o.c.data());
     benchmark::ClobberMemory();
   }
@@ -219,8 +216,8 @@ int main(int argc, char** argv) {
       ->UseRealTime();
   // (F, C*KH*KW, S*OH*OW) of mnist_model4's two largest convolutions, cifar10_basic's largest
   // and a 64-filter one, and LeNet-5's first (6 filters: thinner than one register block).
-  for (const auto product : {packed_product, eigen_product})
-    benchmark::RegisterBenchmark(product == packed_product ? "product/packed" : "product/Eigen",
+  for (const auto product : {minicnn_product, eigen_product})
+    benchmark::RegisterBenchmark(product == minicnn_product ? "product/minicnn" : "product/Eigen",
                                  product)
         ->Args({64, 800, 800})
         ->Args({128, 1600, 288})

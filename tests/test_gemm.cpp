@@ -1,8 +1,10 @@
-// Specification of the packed matrix product (gemm.hpp): C = A B, or C += A B, for operands in
-// any strides, on shapes that are and are not multiples of the register block, with K longer than
-// one depth block.
+// Specification of the register-tiled matrix product (gemm.hpp): C = A B, or C += A B, for
+// operands read in place in any strides, on shapes that are and are not multiples of the register
+// block, with K longer than one depth pass and than one edge chunk.
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <limits>
 #include <vector>
 
 #include "minicnn/gemm.hpp"
@@ -46,13 +48,27 @@ struct Case {
   Index m, n, k;
 };
 
-// Whole blocks, edges in every dimension, a single element, and K over two depth blocks.
+// Whole blocks, edges in every dimension, a single element, K over two depth passes (kDepthBlock
+// is 512) and over several edge chunks (kEdgeDepth is 64).
 const Case kCases[] = {{8, 16, 4}, {16, 32, 7},  {5, 9, 3},     {13, 37, 300},
-                       {1, 1, 1},  {9, 33, 513}, {24, 48, 256}, {3, 70, 257}};
+                       {1, 1, 1},  {9, 33, 513}, {24, 48, 256}, {3, 70, 1025}};
 
 }  // namespace
 
-TEST_CASE("gemm::multiply computes C = A B from row-major and transposed operands") {
+// `matrix` (rows x cols, row-major) stored inside a larger buffer: rows `stride` apart, every
+// element outside the matrix NaN, so that a product that read outside its operand would show it.
+std::vector<double> embedded(const std::vector<double>& matrix, Index rows, Index cols,
+                             Index stride) {
+  std::vector<double> buffer(static_cast<std::size_t>(rows * stride + 8),
+                             std::numeric_limits<double>::quiet_NaN());
+  for (Index r = 0; r < rows; ++r)
+    for (Index c = 0; c < cols; ++c)
+      buffer[static_cast<std::size_t>(r * stride + c)] =
+          matrix[static_cast<std::size_t>(r * cols + c)];
+  return buffer;
+}
+
+TEST_CASE("gemm::multiply computes C = A B from operands in place, row-major or transposed") {
   for (const Case c : kCases) {
     CAPTURE(c.m);
     CAPTURE(c.n);
@@ -60,21 +76,18 @@ TEST_CASE("gemm::multiply computes C = A B from row-major and transposed operand
     const auto a = random_values<double>(c.m * c.k, 1);
     const auto b = random_values<double>(c.k * c.n, 2);
     const auto expected = reference_product(a, b, c.m, c.n, c.k);
-    std::vector<double> packed_a(static_cast<std::size_t>(gemm::packed_a_size<double>(c.m, c.k)));
-    std::vector<double> packed_b(static_cast<std::size_t>(gemm::packed_b_size<double>(c.k, c.n)));
-    std::vector<double> product(static_cast<std::size_t>(c.m * c.n), -7.0);
-
-    for (const bool from_transposes : {false, true}) {
-      CAPTURE(from_transposes);
-      if (from_transposes) {  // A(i, k) = a_t[k * m + i], B(k, j) = b_t[j * k_count + k]
-        const auto a_t = transposed(a, c.m, c.k), b_t = transposed(b, c.k, c.n);
-        gemm::pack_a(a_t.data(), c.m, c.k, 1, c.m, packed_a.data());
-        gemm::pack_b(b_t.data(), c.k, c.n, 1, c.k, packed_b.data());
-      } else {
-        gemm::pack_a(a.data(), c.m, c.k, c.k, 1, packed_a.data());
-        gemm::pack_b(b.data(), c.k, c.n, c.n, 1, packed_b.data());
-      }
-      gemm::multiply(packed_a.data(), packed_b.data(), c.m, c.n, c.k, product.data(), c.n);
+    // A row-major with rows 3 apart from their ends, A stored as its transpose, B's rows 5 apart.
+    const auto a_rows = embedded(a, c.m, c.k, c.k + 3);
+    const auto a_transposed = embedded(transposed(a, c.m, c.k), c.k, c.m, c.m + 2);
+    const auto b_rows = embedded(b, c.k, c.n, c.n + 5);
+    const gemm::MatrixView<double> b_view{b_rows.data(), c.n + 5, 1};
+    for (const bool from_transpose : {false, true}) {
+      CAPTURE(from_transpose);
+      const gemm::MatrixView<double> a_view =
+          from_transpose ? gemm::MatrixView<double>{a_transposed.data(), 1, c.m + 2}
+                         : gemm::MatrixView<double>{a_rows.data(), c.k + 3, 1};
+      std::vector<double> product(static_cast<std::size_t>(c.m * c.n), -7.0);
+      gemm::multiply(a_view, b_view, c.m, c.n, c.k, product.data(), c.n);
       for (std::size_t e = 0; e < expected.size(); ++e)
         REQUIRE(product[e] == doctest::Approx(expected[e]).epsilon(1e-12));
     }
@@ -86,12 +99,8 @@ TEST_CASE("gemm::multiply accumulates into C when asked, and writes only C's row
   const auto a = random_values<double>(m * k, 3);
   const auto b = random_values<double>(k * n, 4);
   const auto expected = reference_product(a, b, m, n, k);
-  std::vector<double> packed_a(static_cast<std::size_t>(gemm::packed_a_size<double>(m, k)));
-  std::vector<double> packed_b(static_cast<std::size_t>(gemm::packed_b_size<double>(k, n)));
-  gemm::pack_a(a.data(), m, k, k, 1, packed_a.data());
-  gemm::pack_b(b.data(), k, n, n, 1, packed_b.data());
   std::vector<double> c(static_cast<std::size_t>(m * ldc), 0.5);
-  gemm::multiply(packed_a.data(), packed_b.data(), m, n, k, c.data(), ldc, true);
+  gemm::multiply<double>({a.data(), k, 1}, {b.data(), n, 1}, m, n, k, c.data(), ldc, true);
   for (Index i = 0; i < m; ++i)
     for (Index j = 0; j < ldc; ++j) {
       const double value = c[static_cast<std::size_t>(i * ldc + j)];
@@ -104,20 +113,18 @@ TEST_CASE("gemm::multiply accumulates into C when asked, and writes only C's row
     }
 }
 
-TEST_CASE("gemm::multiply adds a bias to each row of C once, over any number of depth blocks") {
-  for (const Case c : {Case{13, 37, 300}, Case{8, 32, 5}}) {  // edge rows; K in two blocks
+TEST_CASE("gemm::multiply adds a bias to each row of C once, over any number of depth passes") {
+  // Edge rows and columns with K in several edge chunks; whole blocks with K in three passes.
+  for (const Case c : {Case{13, 37, 300}, Case{16, 64, 1100}, Case{8, 32, 5}}) {
     CAPTURE(c.m);
+    CAPTURE(c.k);
     const auto a = random_values<double>(c.m * c.k, 7);
     const auto b = random_values<double>(c.k * c.n, 8);
     const auto bias = random_values<double>(c.m, 9);
     const auto expected = reference_product(a, b, c.m, c.n, c.k);
-    std::vector<double> packed_a(static_cast<std::size_t>(gemm::packed_a_size<double>(c.m, c.k)));
-    std::vector<double> packed_b(static_cast<std::size_t>(gemm::packed_b_size<double>(c.k, c.n)));
-    gemm::pack_a(a.data(), c.m, c.k, c.k, 1, packed_a.data());
-    gemm::pack_b(b.data(), c.k, c.n, c.n, 1, packed_b.data());
     std::vector<double> product(static_cast<std::size_t>(c.m * c.n));
-    gemm::multiply(packed_a.data(), packed_b.data(), c.m, c.n, c.k, product.data(), c.n, false,
-                   bias.data());
+    gemm::multiply<double>({a.data(), c.k, 1}, {b.data(), c.n, 1}, c.m, c.n, c.k, product.data(),
+                           c.n, false, bias.data());
     for (Index i = 0; i < c.m; ++i)
       for (Index j = 0; j < c.n; ++j) {
         const auto e = static_cast<std::size_t>(i * c.n + j);
@@ -127,18 +134,27 @@ TEST_CASE("gemm::multiply adds a bias to each row of C once, over any number of 
   }
 }
 
+TEST_CASE("gemm::multiply with K = 0 makes C the bias, or leaves it when accumulating") {
+  const Index m = 3, n = 5;
+  const std::vector<double> bias{1.0, 2.0, 3.0};
+  std::vector<double> c(static_cast<std::size_t>(m * n), -7.0);
+  gemm::multiply<double>({nullptr, 0, 1}, {nullptr, n, 1}, m, n, 0, c.data(), n, false,
+                         bias.data());
+  for (Index i = 0; i < m; ++i)
+    for (Index j = 0; j < n; ++j)
+      REQUIRE(c[static_cast<std::size_t>(i * n + j)] == bias[static_cast<std::size_t>(i)]);
+  gemm::multiply<double>({nullptr, 0, 1}, {nullptr, n, 1}, m, n, 0, c.data(), n, true);
+  CHECK(c[0] == 1.0);
+}
+
 TEST_CASE("gemm::multiply in float agrees with the double product to float rounding") {
   const Index m = 64, n = 100, k = 800;  // mnist_model4's second convolution, per sample
   const auto a = random_values<float>(m * k, 5);
   const auto b = random_values<float>(k * n, 6);
   const std::vector<double> a_double(a.begin(), a.end()), b_double(b.begin(), b.end());
   const auto expected = reference_product(a_double, b_double, m, n, k);
-  std::vector<float> packed_a(static_cast<std::size_t>(gemm::packed_a_size<float>(m, k)));
-  std::vector<float> packed_b(static_cast<std::size_t>(gemm::packed_b_size<float>(k, n)));
   std::vector<float> c(static_cast<std::size_t>(m * n));
-  gemm::pack_a(a.data(), m, k, k, 1, packed_a.data());
-  gemm::pack_b(b.data(), k, n, n, 1, packed_b.data());
-  gemm::multiply(packed_a.data(), packed_b.data(), m, n, k, c.data(), n);
+  gemm::multiply<float>({a.data(), k, 1}, {b.data(), n, 1}, m, n, k, c.data(), n);
   double worst = 0;
   for (std::size_t e = 0; e < c.size(); ++e)
     worst = std::max(worst, std::abs(c[e] - expected[e]));

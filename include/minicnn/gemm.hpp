@@ -2,23 +2,25 @@
 //
 //   C (M x N) = A (M x K) B (K x N)
 //
-// in the layered scheme of Goto and van de Geijn (the one BLIS and oneDNN use). Both operands are
-// first packed into panels:
-//   A into panels of kRows rows:    packed_a[(i / kRows) * K * kRows + k * kRows + i % kRows]
-//   B into panels of kCols columns: packed_b[(j / kCols) * K * kCols + k * kCols + j % kCols]
-// (rows and columns past M and N are zeros), so that the micro-kernel reads both at unit stride.
-// The micro-kernel keeps one kRows x kCols block of C in vector registers while it runs through
-// a block of K: per k, it loads kCols / lanes vectors of B, broadcasts kRows values of A and does
+// read in place: A in any strides (a row-major matrix or the transpose of one), B with its
+// columns contiguous. C is computed in blocks of kRows x kCols that stay in vector registers
+// while the micro-kernel runs through K: per k, it loads kCols / lanes vectors of B (one row of
+// the block's columns), broadcasts kRows values of A (one column of the block's rows) and does
 // kRows * kCols / lanes fused multiply-adds. With AVX-512, kRows = 8 and kCols = 2 vectors of 16
 // floats hold 16 accumulators, few enough loads per multiply-add for the arithmetic units to stay
 // busy.
-// K is cut into blocks of kDepthBlock so that one panel of B (kDepthBlock x kCols) stays in the
-// L1 cache while every panel of A passes over it.
 //
-// Measured on one core (AMD EPYC Zen 4, GCC 12 -O3 -march=native; docs/performance.md): 96 to 99
-// GFLOP/s on the shapes of the reference models' convolutions, packing included, where Eigen's
-// general product reaches 78 to 83. Each product runs on the calling thread, in a fixed order:
-// the same operands give the same bits whatever the number of threads.
+// Unlike BLAS (and this file's first version), the operands are not packed into panels first:
+// on the convolution's shapes the hardware prefetchers stream B's rows (a few kB apart) and A's
+// rows or columns as fast as from a packed panel, and packing cost a read and a write of the
+// whole lowered matrix. Only edge blocks (rows past M, columns past N) are copied, into
+// zero-padded tiles on the stack. K is cut into blocks of at most kDepthBlock so that the part of
+// B a block of columns needs stays in the L2 cache while every block of rows passes over it.
+//
+// Measured on one core (AMD EPYC Zen 4, GCC 12 -O3 -march=native; docs/performance.md): 105 to
+// 112 GFLOP/s on the shapes of the reference models' convolutions, near the core's peak of
+// about 114. Each product runs on the calling thread, in a fixed order: the same operands give
+// the same bits whatever the number of threads.
 //
 // The vectors are GCC/Clang vector extensions (`vector_size`), which the compiler lowers to the
 // target's SIMD instructions (AVX-512, AVX2, NEON, ...) or to scalar code.
@@ -49,74 +51,33 @@ struct Kernel {
   static constexpr Index kVectors = 2;
   static constexpr Index kRows = kBlockRows;         // rows of C in one register block
   static constexpr Index kCols = kVectors * kLanes;  // columns of C in one register block
-  static constexpr Index kDepthBlock = 256;
+  static constexpr Index kDepthBlock = 512;          // most values of k per pass over C
+  static constexpr Index kEdgeDepth = 64;            // values of k per edge tile
 };
 
-inline Index round_up(Index n, Index multiple) {
-  return (n + multiple - 1) / multiple * multiple;
-}
+// A matrix read in place: element (i, j) at data[i * row_stride + j * column_stride]. A row-major
+// matrix with rows ld apart is {data, ld, 1}; its transpose is {data, 1, ld}.
+template <typename T>
+struct MatrixView {
+  const T* data;
+  Index row_stride, column_stride;
 
-// Elements of the packed forms of an M x K matrix A and of a K x N matrix B.
-template <typename T>
-Index packed_a_size(Index m, Index k) {
-  return round_up(m, Kernel<T>::kRows) * k;
-}
-template <typename T>
-Index packed_b_size(Index k, Index n) {
-  return round_up(n, Kernel<T>::kCols) * k;
-}
-
-// A (M x K) -> packed_a; A(i, k) = a[i * row_stride + k * column_stride], so a row-major matrix
-// has (lda, 1) and the transpose of a row-major matrix (1, lda).
-template <typename T>
-void pack_a(const T* a, Index m, Index k, Index row_stride, Index column_stride, T* packed) {
-  constexpr Index rows = Kernel<T>::kRows;
-  for (Index first = 0; first < m; first += rows) {
-    const Index valid = std::min(rows, m - first);
-    for (Index d = 0; d < k; ++d) {
-      T* out = packed + first * k + d * rows;
-      for (Index r = 0; r < valid; ++r)
-        out[r] = a[(first + r) * row_stride + d * column_stride];
-      std::fill(out + valid, out + rows, T(0));
-    }
+  const T& operator()(Index i, Index j) const { return data[i * row_stride + j * column_stride]; }
+  MatrixView block(Index first_row, Index first_column) const {
+    return {&(*this)(first_row, first_column), row_stride, column_stride};
   }
-}
-
-// B (K x N) -> packed_b; B(k, j) = b[k * row_stride + j * column_stride] as in pack_a. A
-// transposed source (row_stride 1) is read column by column, each a contiguous run: reading
-// across its columns instead would touch kCols lines a column_stride apart for every k, which
-// thrash the cache when that stride is a multiple of 4 KiB.
-template <typename T>
-void pack_b(const T* b, Index k, Index n, Index row_stride, Index column_stride, T* packed) {
-  constexpr Index cols = Kernel<T>::kCols;
-  for (Index first = 0; first < n; first += cols) {
-    const Index valid = std::min(cols, n - first);
-    T* panel = packed + first * k;
-    if (column_stride == 1) {
-      for (Index d = 0; d < k; ++d)
-        std::memcpy(panel + d * cols, b + d * row_stride + first,
-                    static_cast<std::size_t>(valid) * sizeof(T));
-    } else {
-      for (Index j = 0; j < valid; ++j) {
-        const T* in = b + (first + j) * column_stride;
-        for (Index d = 0; d < k; ++d)
-          panel[d * cols + j] = in[d * row_stride];
-      }
-    }
-    if (valid < cols)
-      for (Index d = 0; d < k; ++d)
-        std::fill(panel + d * cols + valid, panel + (d + 1) * cols, T(0));
-  }
-}
+};
 
 namespace detail {
 
 // The kRows x kCols block at c (rows ldc apart) = or += its product over `depth` values of k:
-// start[r] + sum over k of a[k * kRows + r] * b[k * kCols + j], with start[r] = 0 when `start`
-// is null. The block's sums stay in registers.
-template <typename T>
-void micro_kernel(Index depth, const T* __restrict a, const T* __restrict b, T* __restrict c,
+// start[r] + sum over k of a(r, k) * b[k * ldb + j], with start[r] = 0 when `start` is null. The
+// block's sums stay in registers. kColumnStride, when not 0, is a.column_stride known at compile
+// time (1 for a row-major A), which spares the address arithmetic of a stride in a register.
+template <typename T, Index kColumnStride = 0>
+void micro_kernel(Index depth, MatrixView<T> a, const T* __restrict b, Index ldb, T* __restrict c,
                   Index ldc, bool accumulate, const T* start) {
+  const Index column_stride = kColumnStride != 0 ? kColumnStride : a.column_stride;
   using K = Kernel<T>;
   using Vector = typename K::Vector;
   constexpr Index kRows = K::kRows, kVectors = K::kVectors, kLanes = K::kLanes;
@@ -124,13 +85,16 @@ void micro_kernel(Index depth, const T* __restrict a, const T* __restrict b, T* 
   for (Index r = 0; r < kRows; ++r)
     for (Index v = 0; v < kVectors; ++v)
       sum[r][v] = start == nullptr ? Vector{} : Vector{} + start[r];
+  const T* __restrict a_rows[kRows];
+  for (Index r = 0; r < kRows; ++r)
+    a_rows[r] = a.data + r * a.row_stride;
   for (Index d = 0; d < depth; ++d) {
     Vector column[kVectors];
     for (Index v = 0; v < kVectors; ++v)
-      std::memcpy(&column[v], b + d * K::kCols + v * kLanes, sizeof(Vector));
+      std::memcpy(&column[v], b + d * ldb + v * kLanes, sizeof(Vector));
     for (Index r = 0; r < kRows; ++r)
       for (Index v = 0; v < kVectors; ++v)
-        sum[r][v] += a[d * kRows + r] * column[v];
+        sum[r][v] += a_rows[r][d * column_stride] * column[v];
   }
   for (Index r = 0; r < kRows; ++r)
     for (Index v = 0; v < kVectors; ++v) {
@@ -145,49 +109,100 @@ void micro_kernel(Index depth, const T* __restrict a, const T* __restrict b, T* 
     }
 }
 
-// An edge block, of which only the first rows x cols lie in C: computed into a whole tile on the
-// stack, then copied or added.
+// c (rows x cols, rows ldc apart) = or += the first rows x cols of a register block computed on
+// the stack.
 template <typename T>
-void edge_kernel(Index depth, const T* a, const T* b, T* c, Index ldc, Index rows, Index cols,
-                 bool accumulate, const T* start) {
-  using K = Kernel<T>;
-  T padded_start[K::kRows] = {};  // start's rows past M may not exist
-  if (start != nullptr) std::copy(start, start + rows, padded_start);
-  alignas(64) T tile[K::kRows * K::kCols];
-  micro_kernel(depth, a, b, tile, K::kCols, false, start == nullptr ? nullptr : padded_start);
+void store_part(const T* block, Index rows, Index cols, T* c, Index ldc, bool accumulate) {
   for (Index r = 0; r < rows; ++r)
-    for (Index j = 0; j < cols; ++j)
-      c[r * ldc + j] =
-          accumulate ? c[r * ldc + j] + tile[r * K::kCols + j] : tile[r * K::kCols + j];
+    for (Index j = 0; j < cols; ++j) {
+      const T value = block[r * Kernel<T>::kCols + j];
+      c[r * ldc + j] = accumulate ? c[r * ldc + j] + value : value;
+    }
+}
+
+// The edge strips of C = A B, the blocks that the micro-kernel cannot write in place: rows
+// [full_rows, M) of every block of columns (the bottom strip), and columns [full_cols, N) of the
+// other rows (the right strip). K runs in chunks of kEdgeDepth; per chunk, A's last rows and B's
+// last columns are copied once into zero-padded tiles on the stack, and each block's product
+// over the chunk is computed on the stack, then stored or added into C.
+template <typename T>
+void edge_strips(MatrixView<T> a, MatrixView<T> b, Index m, Index n, Index k, T* c, Index ldc,
+                 bool accumulate, const T* row_bias) {
+  using K = Kernel<T>;
+  constexpr Index kChunk = K::kEdgeDepth;
+  const Index full_rows = m / K::kRows * K::kRows, full_cols = n / K::kCols * K::kCols;
+  const Index edge_rows = m - full_rows, edge_cols = n - full_cols;
+  alignas(64) T a_tile[kChunk * K::kRows] = {};  // a_tile[k * kRows + r]: A's last rows
+  alignas(64) T b_tile[kChunk * K::kCols] = {};  // b_tile[k * kCols + j]: B's last columns
+  alignas(64) T block[K::kRows * K::kCols];
+  T edge_bias[K::kRows] = {};  // the bias of the bottom strip's rows, zero past M
+  if (row_bias != nullptr) std::copy(row_bias + full_rows, row_bias + m, edge_bias);
+  const MatrixView<T> a_edge{a_tile, 1, K::kRows};
+  for (Index first = 0; first < k; first += kChunk) {
+    const Index chunk = std::min(kChunk, k - first);
+    const bool add = accumulate || first > 0;
+    for (Index d = 0; d < chunk; ++d) {
+      for (Index r = 0; r < edge_rows; ++r)
+        a_tile[d * K::kRows + r] = a(full_rows + r, first + d);
+      const T* b_row = &b(first + d, full_cols);
+      std::copy(b_row, b_row + edge_cols, b_tile + d * K::kCols);
+    }
+    const T* bias = first == 0 && row_bias != nullptr ? edge_bias : nullptr;
+    for (Index col = 0; edge_rows > 0 && col < n; col += K::kCols) {
+      const bool whole = col < full_cols;
+      micro_kernel(chunk, a_edge, whole ? &b(first, col) : b_tile, whole ? b.row_stride : K::kCols,
+                   block, K::kCols, false, bias);
+      store_part(block, edge_rows, std::min(K::kCols, n - col), c + full_rows * ldc + col, ldc,
+                 add);
+    }
+    for (Index row = 0; edge_cols > 0 && row < full_rows; row += K::kRows) {
+      micro_kernel(chunk, a.block(row, first), b_tile, K::kCols, block, K::kCols, false,
+                   first == 0 && row_bias != nullptr ? row_bias + row : nullptr);
+      store_part(block, K::kRows, edge_cols, c + row * ldc + full_cols, ldc, add);
+    }
+  }
 }
 
 }  // namespace detail
 
-// C (M x N, row-major, rows ldc apart) = A B, or C += A B with `accumulate`, from A and B packed
-// by pack_a and pack_b. With `row_bias` (M values), row i of the product also gets row_bias[i]
-// added, in the first pass over C: a bias costs no pass of its own.
+// C (M x N, row-major, rows ldc apart) = A B, or C += A B with `accumulate`, for A (M x K) in any
+// strides and B (K x N) whose columns are contiguous (b.column_stride == 1). With `row_bias` (M
+// values), row i of the product also gets row_bias[i] added, in the first pass over C: a bias
+// costs no pass of its own. Reads A and B only inside their M x K and K x N elements.
 template <typename T>
-void multiply(const T* packed_a, const T* packed_b, Index m, Index n, Index k, T* c, Index ldc,
+void multiply(MatrixView<T> a, MatrixView<T> b, Index m, Index n, Index k, T* c, Index ldc,
               bool accumulate = false, const T* row_bias = nullptr) {
   using K = Kernel<T>;
-  for (Index depth_first = 0; depth_first < k; depth_first += K::kDepthBlock) {
-    const Index depth = std::min(K::kDepthBlock, k - depth_first);
-    const bool add = accumulate || depth_first > 0;
-    const T* bias = depth_first == 0 ? row_bias : nullptr;
-    for (Index col = 0; col < n; col += K::kCols) {
-      const T* b = packed_b + col * k + depth_first * K::kCols;
-      for (Index row = 0; row < m; row += K::kRows) {
-        const T* a = packed_a + row * k + depth_first * K::kRows;
-        T* block = c + row * ldc + col;
-        const Index rows = std::min(K::kRows, m - row), cols = std::min(K::kCols, n - col);
+  if (k == 0) {  // an empty sum: C = 0 (or unchanged), plus the bias
+    for (Index i = 0; i < m; ++i)
+      for (Index j = 0; j < n; ++j)
+        c[i * ldc + j] =
+            (accumulate ? c[i * ldc + j] : T(0)) + (row_bias != nullptr ? row_bias[i] : T(0));
+    return;
+  }
+  const Index full_rows = m / K::kRows * K::kRows, full_cols = n / K::kCols * K::kCols;
+  // K in equal passes of at most kDepthBlock: K = 800 runs as 2 x 400, not 512 + 288.
+  const Index passes = (k + K::kDepthBlock - 1) / K::kDepthBlock;
+  for (Index pass = 0; pass < passes; ++pass) {
+    const Index depth_first = pass * k / passes, depth = (pass + 1) * k / passes - depth_first;
+    const bool add = accumulate || pass > 0;
+    const T* bias = pass == 0 ? row_bias : nullptr;
+    for (Index col = 0; col < full_cols; col += K::kCols) {
+      const T* b_panel = &b(depth_first, col);
+      for (Index row = 0; row < full_rows; row += K::kRows) {
+        const MatrixView<T> a_block = a.block(row, depth_first);
+        T* c_block = c + row * ldc + col;
         const T* start = bias == nullptr ? nullptr : bias + row;
-        if (rows == K::kRows && cols == K::kCols)
-          detail::micro_kernel(depth, a, b, block, ldc, add, start);
+        if (a.column_stride == 1)
+          detail::micro_kernel<T, 1>(depth, a_block, b_panel, b.row_stride, c_block, ldc, add,
+                                     start);
         else
-          detail::edge_kernel(depth, a, b, block, ldc, rows, cols, add, start);
+          detail::micro_kernel(depth, a_block, b_panel, b.row_stride, c_block, ldc, add, start);
       }
     }
   }
+  if (full_rows < m || full_cols < n)
+    detail::edge_strips(a, b, m, n, k, c, ldc, accumulate, row_bias);
 }
 
 }  // namespace minicnn::gemm

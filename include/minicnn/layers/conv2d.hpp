@@ -2,8 +2,8 @@
 // not flipped). Input (N, C, H, W), output (N, F, OH, OW), kernel (F, C, KH, KW) in PyTorch's
 // OIHW layout, bias (F). 'same' padding follows Keras/TensorFlow (see window.hpp).
 //
-// Computed by im2col (see im2col.hpp) and the packed matrix product of gemm.hpp. Samples are
-// lowered in groups of S side by side, so that one product W (F, C*KH*KW) * [col(x_n) ...
+// Computed by im2col (see im2col.hpp) and the register-tiled matrix product of gemm.hpp. Samples
+// are lowered in groups of S side by side, so that one product W (F, C*KH*KW) * [col(x_n) ...
 // col(x_n+S-1)] has S*OH*OW columns: enough for the product to run near its peak rate even when
 // a sample has few output positions (a 6x6 output alone makes a product of 36 columns). S depends
 // on the batch size and the layer's shape only (group_size()), never on the thread count; groups
@@ -86,22 +86,20 @@ class Conv2D : public Layer<T> {
 #pragma omp parallel
     {
       Buffers& b = mode == Mode::training ? workspaces_[thread()] : inference_buffers();
-      pack_kernel(b.packed_kernel, false);
 #pragma omp for schedule(static)
       for (Index first = 0; first < batch; first += group) {
         const Index count = std::min(group, batch - first);
         const Index width = count * positions;
         const auto columns = lower(x, first, count, b.columns);
-        pack(b.packed_columns, columns.data(), geometry_.patch_size(), width);
         // One sample: the product is Y_n itself. Several: their blocks are copied out.
         T* product = y.data() + first * filters_ * positions;
         if (count > 1) {
           b.product.resize({filters_, width});
           product = b.product.data();
         }
-        gemm::multiply(b.packed_kernel.data(), b.packed_columns.data(), filters_, width,
-                       geometry_.patch_size(), product, width, false,
-                       use_bias_ ? bias_.value.data() : nullptr);
+        gemm::multiply<T>({kernel_.value.data(), geometry_.patch_size(), 1},
+                          {columns.data(), width, 1}, filters_, width, geometry_.patch_size(),
+                          product, width, false, use_bias_ ? bias_.value.data() : nullptr);
         for (Index s = 0; count > 1 && s < count; ++s)
           MatrixMap<T>(y.data() + (first + s) * filters_ * positions, filters_, positions) =
               ConstMatrixMap<T>(product, filters_, width).middleCols(s * positions, positions);
@@ -143,11 +141,14 @@ class Conv2D : public Layer<T> {
     const Index in_size = this->input_shape().size();  // C*H*W
     const Index positions = geometry_.positions();
     const Index patch = geometry_.patch_size();
+    // W^T (C*KH*KW, F) row-major, the left operand of dcol, read by every thread.
+    if (dx != nullptr)
+      kernel_transposed_.matrix(patch, filters_) =
+          kernel_.value.matrix(filters_, patch).transpose();
 
 #pragma omp parallel
     {
       Workspace& w = workspaces_[thread()];
-      if (dx != nullptr) pack_kernel(w.packed_kernel, true);
 #pragma omp for schedule(static)
       for (Index first = 0; first < batch; first += group) {
         const Index count = std::min(group, batch - first);
@@ -157,10 +158,9 @@ class Conv2D : public Layer<T> {
         accumulate_kernel_gradient(columns, upstream, w);
         if (use_bias_) w.bias_grad.vector() += upstream.rowwise().sum();
         if (dx == nullptr) continue;
-        pack(w.packed_upstream, upstream.data(), filters_, width);
         w.column_grad.resize({patch, width});
-        gemm::multiply(w.packed_kernel.data(), w.packed_upstream.data(), patch, width, filters_,
-                       w.column_grad.data(), width);
+        gemm::multiply<T>({kernel_transposed_.data(), filters_, 1}, {upstream.data(), width, 1},
+                          patch, width, filters_, w.column_grad.data(), width);
         for (Index s = 0; s < count; ++s) {
           T* dx_n = dx->data() + (first + s) * in_size;
           std::fill(dx_n, dx_n + in_size, T(0));
@@ -192,21 +192,21 @@ class Conv2D : public Layer<T> {
     return ConstMatrixMap<T>(gathered.data(), filters_, count * positions);
   }
 
-  // One thread's buffers for one group: col (C*KH*KW, S*OH*OW), col and W packed for the
-  // product (gemm.hpp) and the product W col (F, S*OH*OW) in forward(); col, dY gathered into
-  // `product` and packed, W^T packed, dcol (C*KH*KW, S*OH*OW) and the thread's partial sums of dW
-  // and db in backward().
+  // One thread's buffers for one group: col (C*KH*KW, S*OH*OW) and the product W col
+  // (F, S*OH*OW) in forward(); col, dY gathered into `product`, dY^T (S*OH*OW, F), dcol
+  // (C*KH*KW, S*OH*OW) and the thread's partial sums of dW and db in backward().
   struct Buffers {
-    Tensor<T> columns, packed_columns, packed_kernel, product;
+    Tensor<T> columns, product;
   };
   struct Workspace : Buffers {
-    Tensor<T> packed_upstream, column_grad, kernel_grad_transposed, bias_grad;
+    Tensor<T> upstream_transposed, column_grad, kernel_grad_transposed, bias_grad;
   };
 
   // dW^T += col dY^T (C*KH*KW, F), into the thread's partial sum: the products' K is the long
-  // side S*OH*OW. The packed kernel pays when both F and C*KH*KW fill at least one register block
+  // side S*OH*OW. gemm.hpp's product pays when both F and C*KH*KW fill at least one register block
   // of it; on thinner layers (a first layer on 1 or 3 channels, LeNet's 6 or 16 filters) most of
-  // its blocks would be padding, and Eigen's product is faster.
+  // its blocks would be edges, and Eigen's product is faster. Its right operand dY^T is copied
+  // out of dY (F x S*OH*OW elements), as the product needs B's columns contiguous.
   void accumulate_kernel_gradient(const ConstMatrixMap<T>& columns,
                                   const ConstMatrixMap<T>& upstream, Workspace& w) const {
     const Index patch = geometry_.patch_size(), width = columns.cols();
@@ -215,12 +215,10 @@ class Conv2D : public Layer<T> {
           columns * upstream.transpose();
       return;
     }
-    w.packed_columns.resize({gemm::packed_a_size<T>(patch, width)});
-    gemm::pack_a(columns.data(), patch, width, width, 1, w.packed_columns.data());
-    w.packed_upstream.resize({gemm::packed_b_size<T>(width, filters_)});
-    gemm::pack_b(upstream.data(), width, filters_, 1, width, w.packed_upstream.data());
-    gemm::multiply(w.packed_columns.data(), w.packed_upstream.data(), patch, filters_, width,
-                   w.kernel_grad_transposed.data(), filters_, true);
+    w.upstream_transposed.resize({width, filters_});
+    w.upstream_transposed.matrix(width, filters_) = upstream.transpose();
+    gemm::multiply<T>({columns.data(), width, 1}, {w.upstream_transposed.data(), filters_, 1},
+                      patch, filters_, width, w.kernel_grad_transposed.data(), filters_, true);
   }
 
   // Samples per product: about kTargetColumns columns, rounded down to a power of two and at most
@@ -234,25 +232,6 @@ class Conv2D : public Layer<T> {
     while (group * 2 <= wanted)
       group *= 2;
     return group;
-  }
-
-  // W (F, C*KH*KW), or W^T (C*KH*KW, F) when `transposed`, packed as the left operand of
-  // gemm::multiply (whose panels round the rows up: F in one case, C*KH*KW in the other).
-  void pack_kernel(Tensor<T>& packed, bool transposed) const {
-    const Index filters = filters_, patch = geometry_.patch_size();
-    if (transposed) {
-      packed.resize({gemm::packed_a_size<T>(patch, filters)});
-      gemm::pack_a(kernel_.value.data(), patch, filters, 1, patch, packed.data());
-    } else {
-      packed.resize({gemm::packed_a_size<T>(filters, patch)});
-      gemm::pack_a(kernel_.value.data(), filters, patch, patch, 1, packed.data());
-    }
-  }
-
-  // A row-major (rows, cols) matrix packed as the right operand of gemm::multiply.
-  static void pack(Tensor<T>& packed, const T* matrix, Index rows, Index cols) {
-    packed.resize({gemm::packed_b_size<T>(rows, cols)});
-    gemm::pack_b(matrix, rows, cols, cols, 1, packed.data());
   }
 
   // (C, H, W) -> (F, OH, OW); kernel (F, C, KH, KW), bias (F).
@@ -289,15 +268,11 @@ class Conv2D : public Layer<T> {
     if (workspaces_.size() < threads) workspaces_.resize(threads);
     const Index width = group * geometry_.positions();
     const Index patch = geometry_.patch_size();
+    kernel_transposed_.resize({patch, filters_});
     for (Workspace& w : workspaces_) {
       w.columns.resize({patch, width});
-      w.packed_columns.resize(
-          {std::max(gemm::packed_b_size<T>(patch, width), gemm::packed_a_size<T>(patch, width))});
-      w.packed_kernel.resize({std::max(gemm::packed_a_size<T>(filters_, patch),
-                                       gemm::packed_a_size<T>(patch, filters_))});
       w.product.resize({filters_, width});
-      w.packed_upstream.resize({std::max(gemm::packed_b_size<T>(filters_, width),
-                                         gemm::packed_b_size<T>(width, filters_))});
+      w.upstream_transposed.resize({width, filters_});
       w.column_grad.resize({patch, width});
       w.kernel_grad_transposed.resize({patch, filters_});
       w.bias_grad.resize({filters_});
@@ -332,6 +307,7 @@ class Conv2D : public Layer<T> {
   Parameter<T> kernel_{"kernel", {0, 0, 0, 0}};
   Parameter<T> bias_{"bias", {0}};
   std::vector<Workspace> workspaces_;
+  Tensor<T> kernel_transposed_;  // W^T for backward(), rewritten by every call
 };
 
 }  // namespace minicnn
