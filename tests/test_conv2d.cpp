@@ -5,6 +5,8 @@
 #include <doctest/doctest.h>
 #include <omp.h>
 
+#include <cmath>
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -88,6 +90,41 @@ TEST_CASE("im2col copies each window into one column, zeros for the padding") {
                                          4, 6, 0, 0,  //
                                          5, 0, 0, 0});
   }
+}
+
+TEST_CASE("im2col fills exactly its sample's block of a wide matrix, for every output width") {
+  // Output widths 1 to 40 cover every block size of the short-run copy (16 to 256 bytes) and the
+  // exact copy past it; 'same' padding mixes both kinds of rows. The middle one of three samples'
+  // blocks is lowered into a matrix of NaN: its block must equal the definition, and every entry
+  // outside it must still be NaN. The sample sits alone in its vector, so that a read past it
+  // would show under AddressSanitizer.
+  for (Index width = 3; width <= 42; ++width)
+    for (const Padding padding : {Padding::valid, Padding::same}) {
+      CAPTURE(width);
+      CAPTURE(padding == Padding::same);
+      const Shape sample{2, 4, width};
+      const auto g = WindowGeometry::of("test", "kernel", sample, 3, 1, padding);
+      const auto x = random_tensor<float>(sample, static_cast<std::uint64_t>(width));
+      const std::vector<float> image(x.begin(), x.end());
+      const Index positions = g.positions(), row_stride = 3 * positions;
+      std::vector<float> columns(static_cast<std::size_t>(g.patch_size() * row_stride),
+                                 std::numeric_limits<float>::quiet_NaN());
+      im2col(g, image.data(), columns.data() + positions, row_stride);
+      for (Index r = 0; r < g.patch_size(); ++r) {
+        const Index c = r / 9, i = r / 3 % 3, j = r % 3;
+        for (Index p = 0; p < row_stride; ++p) {
+          const float value = columns[static_cast<std::size_t>(r * row_stride + p)];
+          if (p < positions || p >= 2 * positions) {
+            REQUIRE(std::isnan(value));
+            continue;
+          }
+          const Index oh = (p - positions) / g.out_w, ow = (p - positions) % g.out_w;
+          const Index ih = oh + i - g.pad_top, iw = ow + j - g.pad_left;
+          const bool inside = ih >= 0 && ih < g.height && iw >= 0 && iw < g.width;
+          REQUIRE(value == (inside ? x(c, ih, iw) : 0.0f));
+        }
+      }
+    }
 }
 
 TEST_CASE("col2im is the adjoint of im2col: <im2col(x), c> = <x, col2im(c)>") {

@@ -118,13 +118,35 @@ void copy_run(const T* from, Index begin, Index end, T* to) {
     }
 }
 
-// columns (C*KH*KW, OH*OW) <- the windows of one sample `image` (C, H, W); see the top of the file.
-// Every entry is written (padding as 0), so `columns` needs no clearing. Row r of the columns
-// starts at columns + r * row_stride: with row_stride = S*OH*OW and columns advanced by s*OH*OW,
-// S samples fill one wide matrix (C*KH*KW, S*OH*OW) side by side, for one larger product.
-template <typename T>
-void im2col(const WindowGeometry& g, const T* image, T* columns, Index row_stride) {
+// The runs of one row of the columns whose every value lies inside the input (a window offset
+// (i, j) that never reaches the padding, stride 1 across columns): `runs` runs of OW values, the
+// r-th from from + r * from_step to to + r * OW. With kBytes > 0, a run is copied as one block of
+// kBytes >= OW * sizeof(T) bytes (a pair of vector load and store): its excess lands where the
+// next run of the row goes, and that run, copied after it, overwrites it. Blocks are used only
+// while they end before `to_end` (the end of the sample's block of the row) and read before
+// `from_end` (the end of the sample); the last runs are copied exactly.
+template <std::size_t kBytes, typename T>
+void copy_runs(const T* from, Index from_step, const T* from_end, T* to, const T* to_end,
+               Index length, Index runs) {
+  Index r = 0;
+  if constexpr (kBytes > 0) {
+    constexpr Index kBlock = static_cast<Index>(kBytes / sizeof(T));
+    for (; r < runs; ++r) {
+      const T* source = from + r * from_step;
+      T* target = to + r * length;
+      if (from_end - source < kBlock || to_end - target < kBlock) break;  // runs only move on
+      std::memcpy(target, source, kBytes);
+    }
+  }
+  for (; r < runs; ++r)
+    copy_run(from + r * from_step, 0, length, to + r * length);
+}
+
+// im2col with runs copied in blocks of kBytes (0: exactly); see im2col below.
+template <std::size_t kBytes, typename T>
+void im2col_in_blocks(const WindowGeometry& g, const T* image, T* columns, Index row_stride) {
   const Index positions = g.positions();
+  const T* image_end = image + g.channels * g.plane();
   for (Index c = 0; c < g.channels; ++c) {
     const T* plane = image + c * g.plane();
     for (Index i = 0; i < g.kernel_h; ++i) {
@@ -133,23 +155,55 @@ void im2col(const WindowGeometry& g, const T* image, T* columns, Index row_strid
         const auto cols = g.inside_cols(j);
         T* row = columns + ((c * g.kernel_h + i) * g.kernel_w + j) * row_stride;
         std::fill(row, row + rows.begin * g.out_w, T(0));
-        for (Index oh = rows.begin; oh < rows.end; ++oh) {
-          T* out = row + oh * g.out_w;
-          // x[c, ih, iw] sits at plane[base + ow*SW]; base alone may be negative (padding).
-          const Index base = (oh * g.stride_h + i - g.pad_top) * g.width + j - g.pad_left;
-          std::fill(out, out + cols.begin, T(0));
-          if (g.stride_w == 1) {
-            copy_run(plane + base, cols.begin, cols.end, out);
-          } else {
-            for (Index ow = cols.begin; ow < cols.end; ++ow)
-              out[ow] = plane[base + ow * g.stride_w];
+        if (g.stride_w == 1 && cols.begin == 0 && cols.end == g.out_w && rows.begin < rows.end) {
+          const Index base = (rows.begin * g.stride_h + i - g.pad_top) * g.width + j - g.pad_left;
+          copy_runs<kBytes>(plane + base, g.stride_h * g.width, image_end,
+                            row + rows.begin * g.out_w, row + positions, g.out_w,
+                            rows.end - rows.begin);
+        } else {
+          for (Index oh = rows.begin; oh < rows.end; ++oh) {
+            T* out = row + oh * g.out_w;
+            // x[c, ih, iw] sits at plane[base + ow*SW]; base alone may be negative (padding).
+            const Index base = (oh * g.stride_h + i - g.pad_top) * g.width + j - g.pad_left;
+            std::fill(out, out + cols.begin, T(0));
+            if (g.stride_w == 1) {
+              copy_run(plane + base, cols.begin, cols.end, out);
+            } else {
+              for (Index ow = cols.begin; ow < cols.end; ++ow)
+                out[ow] = plane[base + ow * g.stride_w];
+            }
+            std::fill(out + cols.end, out + g.out_w, T(0));
           }
-          std::fill(out + cols.end, out + g.out_w, T(0));
         }
         std::fill(row + rows.end * g.out_w, row + positions, T(0));
       }
     }
   }
+}
+
+// columns (C*KH*KW, OH*OW) <- the windows of one sample `image` (C, H, W); see the top of the file.
+// Every entry is written (padding as 0), so `columns` needs no clearing. Row r of the columns
+// starts at columns + r * row_stride: with row_stride = S*OH*OW and columns advanced by s*OH*OW,
+// S samples fill one wide matrix (C*KH*KW, S*OH*OW) side by side, for one larger product. Writes
+// nothing outside the sample's block of each row, reads nothing outside the sample.
+// Output rows of up to 256 bytes are copied in blocks of the smallest power of two, 16 to 256
+// bytes, that holds one (copy_runs): on mnist_model4's convolutions that halves the time of a
+// copy per run.
+template <typename T>
+void im2col(const WindowGeometry& g, const T* image, T* columns, Index row_stride) {
+  const auto bytes = static_cast<std::size_t>(g.out_w) * sizeof(T);
+  if (bytes <= 16)
+    im2col_in_blocks<16>(g, image, columns, row_stride);
+  else if (bytes <= 32)
+    im2col_in_blocks<32>(g, image, columns, row_stride);
+  else if (bytes <= 64)
+    im2col_in_blocks<64>(g, image, columns, row_stride);
+  else if (bytes <= 128)
+    im2col_in_blocks<128>(g, image, columns, row_stride);
+  else if (bytes <= 256)
+    im2col_in_blocks<256>(g, image, columns, row_stride);
+  else
+    im2col_in_blocks<0>(g, image, columns, row_stride);
 }
 
 // image (C, H, W) += the adjoint of im2col applied to `columns` (C*KH*KW, OH*OW): each entry is
