@@ -127,6 +127,39 @@ TEST_CASE("im2col fills exactly its sample's block of a wide matrix, for every o
     }
 }
 
+TEST_CASE("col2im adds exactly its sample's block of a wide matrix, for every output width") {
+  // The adjoint of the case above: the middle block of three is random, the others NaN (a read
+  // outside the block would spread them); col2im must add each entry onto the input element that
+  // im2col copies it from, element by element as the definition does.
+  for (Index width = 3; width <= 42; ++width)
+    for (const Padding padding : {Padding::valid, Padding::same}) {
+      CAPTURE(width);
+      CAPTURE(padding == Padding::same);
+      const Shape sample{2, 4, width};
+      const auto g = WindowGeometry::of("test", "kernel", sample, 3, 1, padding);
+      const Index positions = g.positions(), row_stride = 3 * positions;
+      const auto block =
+          random_tensor<double>({g.patch_size(), positions}, static_cast<std::uint64_t>(width));
+      std::vector<double> columns(static_cast<std::size_t>(g.patch_size() * row_stride),
+                                  std::numeric_limits<double>::quiet_NaN());
+      Tensor<double> expected(sample, 0.5);
+      for (Index r = 0; r < g.patch_size(); ++r) {
+        const Index c = r / 9, i = r / 3 % 3, j = r % 3;
+        for (Index p = 0; p < positions; ++p) {
+          columns[static_cast<std::size_t>(r * row_stride + positions + p)] = block(r, p);
+          const Index ih = p / g.out_w + i - g.pad_top, iw = p % g.out_w + j - g.pad_left;
+          if (ih >= 0 && ih < g.height && iw >= 0 && iw < g.width)
+            expected(c, ih, iw) += block(r, p);
+        }
+      }
+      std::vector<double> image(static_cast<std::size_t>(sample.size()), 0.5);
+      col2im(g, columns.data() + positions, image.data(), row_stride);
+      for (Index e = 0; e < sample.size(); ++e)
+        REQUIRE(image[static_cast<std::size_t>(e)] ==
+                doctest::Approx(expected.data()[e]).epsilon(1e-14));
+    }
+}
+
 TEST_CASE("col2im is the adjoint of im2col: <im2col(x), c> = <x, col2im(c)>") {
   struct Case {
     Shape sample;
