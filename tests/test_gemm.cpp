@@ -49,9 +49,11 @@ struct Case {
 };
 
 // Whole blocks, edges in every dimension, a single element, K over two depth passes (kDepthBlock
-// is 512) and over several edge chunks (kEdgeDepth is 64).
-const Case kCases[] = {{8, 16, 4}, {16, 32, 7},  {5, 9, 3},     {13, 37, 300},
-                       {1, 1, 1},  {9, 33, 513}, {24, 48, 256}, {3, 70, 1025}};
+// is 512) and over several edge chunks (kEdgeDepth is 64); a half block of columns (one vector:
+// 8 doubles with AVX-512) with and without columns and rows past it.
+const Case kCases[] = {{8, 16, 4},   {16, 32, 7},   {5, 9, 3},     {13, 37, 300},
+                       {1, 1, 1},    {9, 33, 513},  {24, 48, 256}, {3, 70, 1025},
+                       {16, 24, 40}, {19, 60, 130}, {8, 8, 9},     {11, 27, 65}};
 
 }  // namespace
 
@@ -148,15 +150,20 @@ TEST_CASE("gemm::multiply with K = 0 makes C the bias, or leaves it when accumul
 }
 
 TEST_CASE("gemm::multiply in float agrees with the double product to float rounding") {
-  const Index m = 64, n = 100, k = 800;  // mnist_model4's second convolution, per sample
-  const auto a = random_values<float>(m * k, 5);
-  const auto b = random_values<float>(k * n, 6);
-  const std::vector<double> a_double(a.begin(), a.end()), b_double(b.begin(), b.end());
-  const auto expected = reference_product(a_double, b_double, m, n, k);
-  std::vector<float> c(static_cast<std::size_t>(m * n));
-  gemm::multiply<float>({a.data(), k, 1}, {b.data(), n, 1}, m, n, k, c.data(), n);
-  double worst = 0;
-  for (std::size_t e = 0; e < c.size(); ++e)
-    worst = std::max(worst, std::abs(c[e] - expected[e]));
-  CHECK(worst < 1e-4);  // sums of 800 products of magnitude <= 1
+  // mnist_model4's second convolution, a quarter of one sample's columns; 100 columns are 3
+  // whole blocks of 32 and an edge of 4 with AVX-512, 120 add a half block of 16 before the edge.
+  const Index m = 64, k = 800;
+  for (const Index n : {Index(100), Index(120)}) {
+    CAPTURE(n);
+    const auto a = random_values<float>(m * k, 5);
+    const auto b = random_values<float>(k * n, 6);
+    const std::vector<double> a_double(a.begin(), a.end()), b_double(b.begin(), b.end());
+    const auto expected = reference_product(a_double, b_double, m, n, k);
+    std::vector<float> c(static_cast<std::size_t>(m * n));
+    gemm::multiply<float>({a.data(), k, 1}, {b.data(), n, 1}, m, n, k, c.data(), n);
+    double worst = 0;
+    for (std::size_t e = 0; e < c.size(); ++e)
+      worst = std::max(worst, std::abs(c[e] - expected[e]));
+    CHECK(worst < 1e-4);  // sums of 800 products of magnitude <= 1
+  }
 }

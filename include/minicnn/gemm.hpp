@@ -70,17 +70,19 @@ struct MatrixView {
 
 namespace detail {
 
-// The kRows x kCols block at c (rows ldc apart) = or += its product over `depth` values of k:
-// start[r] + sum over k of a(r, k) * b[k * ldb + j], with start[r] = 0 when `start` is null. The
-// block's sums stay in registers. kColumnStride, when not 0, is a.column_stride known at compile
-// time (1 for a row-major A), which spares the address arithmetic of a stride in a register.
-template <typename T, Index kColumnStride = 0>
+// The block of kRows x (kVectors * kLanes) at c (rows ldc apart) = or += its product over `depth`
+// values of k: start[r] + sum over k of a(r, k) * b[k * ldb + j], with start[r] = 0 when `start`
+// is null. The block's sums stay in registers. kColumnStride, when not 0, is a.column_stride known
+// at compile time (1 for a row-major A), which spares the address arithmetic of a stride in a
+// register. kVectors is 2 (a whole register block) or 1 (half of one, for the columns of C past
+// its last whole block).
+template <typename T, Index kColumnStride = 0, Index kVectors = Kernel<T>::kVectors>
 void micro_kernel(Index depth, MatrixView<T> a, const T* __restrict b, Index ldb, T* __restrict c,
                   Index ldc, bool accumulate, const T* start) {
   const Index column_stride = kColumnStride != 0 ? kColumnStride : a.column_stride;
   using K = Kernel<T>;
   using Vector = typename K::Vector;
-  constexpr Index kRows = K::kRows, kVectors = K::kVectors, kLanes = K::kLanes;
+  constexpr Index kRows = K::kRows, kLanes = K::kLanes;
   Vector sum[kRows][kVectors];
   for (Index r = 0; r < kRows; ++r)
     for (Index v = 0; v < kVectors; ++v)
@@ -109,6 +111,16 @@ void micro_kernel(Index depth, MatrixView<T> a, const T* __restrict b, Index ldb
     }
 }
 
+// micro_kernel for a block of C in place, with a.column_stride known at compile time when it is 1.
+template <Index kVectors, typename T>
+void block_kernel(Index depth, MatrixView<T> a, const T* b, Index ldb, T* c, Index ldc,
+                  bool accumulate, const T* start) {
+  if (a.column_stride == 1)
+    micro_kernel<T, 1, kVectors>(depth, a, b, ldb, c, ldc, accumulate, start);
+  else
+    micro_kernel<T, 0, kVectors>(depth, a, b, ldb, c, ldc, accumulate, start);
+}
+
 // c (rows x cols, rows ldc apart) = or += the first rows x cols of a register block computed on
 // the stack.
 template <typename T>
@@ -122,15 +134,16 @@ void store_part(const T* block, Index rows, Index cols, T* c, Index ldc, bool ac
 
 // The edge strips of C = A B, the blocks that the micro-kernel cannot write in place: rows
 // [full_rows, M) of every block of columns (the bottom strip), and columns [full_cols, N) of the
-// other rows (the right strip). K runs in chunks of kEdgeDepth; per chunk, A's last rows and B's
-// last columns are copied once into zero-padded tiles on the stack, and each block's product
-// over the chunk is computed on the stack, then stored or added into C.
+// other rows (the right strip); columns [whole_cols, full_cols), if any, are one vector of
+// half-blocks. K runs in chunks of kEdgeDepth; per chunk, A's last rows and B's last columns
+// are copied once into zero-padded tiles on the stack, and each block's product over the chunk is
+// computed on the stack, then stored or added into C.
 template <typename T>
 void edge_strips(MatrixView<T> a, MatrixView<T> b, Index m, Index n, Index k, T* c, Index ldc,
-                 bool accumulate, const T* row_bias) {
+                 bool accumulate, const T* row_bias, Index whole_cols, Index full_cols) {
   using K = Kernel<T>;
   constexpr Index kChunk = K::kEdgeDepth;
-  const Index full_rows = m / K::kRows * K::kRows, full_cols = n / K::kCols * K::kCols;
+  const Index full_rows = m / K::kRows * K::kRows;
   const Index edge_rows = m - full_rows, edge_cols = n - full_cols;
   alignas(64) T a_tile[kChunk * K::kRows] = {};  // a_tile[k * kRows + r]: A's last rows
   alignas(64) T b_tile[kChunk * K::kCols] = {};  // b_tile[k * kCols + j]: B's last columns
@@ -148,12 +161,19 @@ void edge_strips(MatrixView<T> a, MatrixView<T> b, Index m, Index n, Index k, T*
       std::copy(b_row, b_row + edge_cols, b_tile + d * K::kCols);
     }
     const T* bias = first == 0 && row_bias != nullptr ? edge_bias : nullptr;
-    for (Index col = 0; edge_rows > 0 && col < n; col += K::kCols) {
-      const bool whole = col < full_cols;
-      micro_kernel(chunk, a_edge, whole ? &b(first, col) : b_tile, whole ? b.row_stride : K::kCols,
-                   block, K::kCols, false, bias);
-      store_part(block, edge_rows, std::min(K::kCols, n - col), c + full_rows * ldc + col, ldc,
+    for (Index col = 0; edge_rows > 0 && col < whole_cols; col += K::kCols) {
+      micro_kernel(chunk, a_edge, &b(first, col), b.row_stride, block, K::kCols, false, bias);
+      store_part(block, edge_rows, K::kCols, c + full_rows * ldc + col, ldc, add);
+    }
+    if (edge_rows > 0 && whole_cols < full_cols) {
+      micro_kernel<T, 0, 1>(chunk, a_edge, &b(first, whole_cols), b.row_stride, block, K::kCols,
+                            false, bias);
+      store_part(block, edge_rows, full_cols - whole_cols, c + full_rows * ldc + whole_cols, ldc,
                  add);
+    }
+    if (edge_rows > 0 && full_cols < n) {
+      micro_kernel(chunk, a_edge, b_tile, K::kCols, block, K::kCols, false, bias);
+      store_part(block, edge_rows, edge_cols, c + full_rows * ldc + full_cols, ldc, add);
     }
     for (Index row = 0; edge_cols > 0 && row < full_rows; row += K::kRows) {
       micro_kernel(chunk, a.block(row, first), b_tile, K::kCols, block, K::kCols, false,
@@ -180,7 +200,10 @@ void multiply(MatrixView<T> a, MatrixView<T> b, Index m, Index n, Index k, T* c,
             (accumulate ? c[i * ldc + j] : T(0)) + (row_bias != nullptr ? row_bias[i] : T(0));
     return;
   }
-  const Index full_rows = m / K::kRows * K::kRows, full_cols = n / K::kCols * K::kCols;
+  // Whole register blocks, then one vector of half-blocks if N leaves that many columns, then the
+  // edge strips.
+  const Index full_rows = m / K::kRows * K::kRows, whole_cols = n / K::kCols * K::kCols;
+  const Index full_cols = n - whole_cols >= K::kLanes ? whole_cols + K::kLanes : whole_cols;
   // K in equal passes of at most kDepthBlock: K = 800 runs as 2 x 400, not 512 + 288.
   const Index passes = (k + K::kDepthBlock - 1) / K::kDepthBlock;
   for (Index pass = 0; pass < passes; ++pass) {
@@ -189,20 +212,21 @@ void multiply(MatrixView<T> a, MatrixView<T> b, Index m, Index n, Index k, T* c,
     const T* bias = pass == 0 ? row_bias : nullptr;
     for (Index col = 0; col < full_cols; col += K::kCols) {
       const T* b_panel = &b(depth_first, col);
+      const bool half = col == whole_cols;
       for (Index row = 0; row < full_rows; row += K::kRows) {
         const MatrixView<T> a_block = a.block(row, depth_first);
         T* c_block = c + row * ldc + col;
         const T* start = bias == nullptr ? nullptr : bias + row;
-        if (a.column_stride == 1)
-          detail::micro_kernel<T, 1>(depth, a_block, b_panel, b.row_stride, c_block, ldc, add,
-                                     start);
+        if (half)
+          detail::block_kernel<1>(depth, a_block, b_panel, b.row_stride, c_block, ldc, add, start);
         else
-          detail::micro_kernel(depth, a_block, b_panel, b.row_stride, c_block, ldc, add, start);
+          detail::block_kernel<K::kVectors>(depth, a_block, b_panel, b.row_stride, c_block, ldc,
+                                            add, start);
       }
     }
   }
   if (full_rows < m || full_cols < n)
-    detail::edge_strips(a, b, m, n, k, c, ldc, accumulate, row_bias);
+    detail::edge_strips(a, b, m, n, k, c, ldc, accumulate, row_bias, whole_cols, full_cols);
 }
 
 }  // namespace minicnn::gemm

@@ -152,6 +152,13 @@ void copy_run(const T* from, Index begin, Index end, T* to) {
     }
 }
 
+// [begin, end) = 0: im2col's padding entries. std::fill of zeros becomes a call to memset even
+// for an empty range, and most rows of the columns have no padding at all.
+template <typename T>
+void clear(T* begin, T* end) {
+  if (begin < end) std::fill(begin, end, T(0));
+}
+
 // The runs of one row of the columns whose every value lies inside the input (a window offset
 // (i, j) that never reaches the padding, stride 1 across columns): `runs` runs of OW values, the
 // r-th from from + r * from_step to to + r * OW. With kBytes > 0, a run is copied as one block of
@@ -188,7 +195,7 @@ void im2col_in_blocks(const WindowGeometry& g, const T* image, T* columns, Index
       for (Index j = 0; j < g.kernel_w; ++j) {
         const auto cols = g.inside_cols(j);
         T* row = columns + ((c * g.kernel_h + i) * g.kernel_w + j) * row_stride;
-        std::fill(row, row + rows.begin * g.out_w, T(0));
+        clear(row, row + rows.begin * g.out_w);
         if (g.stride_w == 1 && cols.begin == 0 && cols.end == g.out_w && rows.begin < rows.end) {
           const Index base = (rows.begin * g.stride_h + i - g.pad_top) * g.width + j - g.pad_left;
           copy_runs<kBytes>(plane + base, g.stride_h * g.width, image_end,
@@ -199,17 +206,17 @@ void im2col_in_blocks(const WindowGeometry& g, const T* image, T* columns, Index
             T* out = row + oh * g.out_w;
             // x[c, ih, iw] sits at plane[base + ow*SW]; base alone may be negative (padding).
             const Index base = (oh * g.stride_h + i - g.pad_top) * g.width + j - g.pad_left;
-            std::fill(out, out + cols.begin, T(0));
+            clear(out, out + cols.begin);
             if (g.stride_w == 1) {
               copy_run(plane + base, cols.begin, cols.end, out);
             } else {
               for (Index ow = cols.begin; ow < cols.end; ++ow)
                 out[ow] = plane[base + ow * g.stride_w];
             }
-            std::fill(out + cols.end, out + g.out_w, T(0));
+            clear(out + cols.end, out + g.out_w);
           }
         }
-        std::fill(row + rows.end * g.out_w, row + positions, T(0));
+        clear(row + rows.end * g.out_w, row + positions);
       }
     }
   }
