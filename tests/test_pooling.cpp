@@ -118,6 +118,60 @@ TEST_CASE("MaxPool2D propagates NaN") {
   CHECK(std::isnan(y[1]));
 }
 
+TEST_CASE("MaxPool2D's halving pool agrees with the definition on wide rows, ties and NaN") {
+  // 2x2 windows with stride 2 run eight outputs at a time, a row of 11 ending with a group that
+  // overlaps the one before; rows of 3 outputs go one by one. Values from {0, 1, 2} make ties in
+  // most windows, and a few NaN are planted. Each output must be the first maximum of its window
+  // in row-major order (the first NaN if there is one), in both modes, and training's recorded
+  // maxima must route the gradient where inference's search does.
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (const Index width : {Index(22), Index(23), Index(6), Index(16)}) {
+    CAPTURE(width);
+    Tensor<double> x({2, 3, 9, width});  // 9 rows: the last is outside every window
+    Random random(static_cast<std::uint64_t>(width));
+    for (double& v : x)
+      v = std::floor(random.uniform(0.0, 3.0));
+    for (Index e = 5; e < x.size(); e += 37)
+      x[e] = nan;
+    MaxPool2D<double> pool(2);
+    const auto y = run(pool, x, Mode::training);
+    REQUIRE(y.shape() == Shape{2, 3, 4, width / 2});
+    Tensor<double> dy(y.shape());
+    for (Index e = 0; e < dy.size(); ++e)
+      dy[e] = static_cast<double>(e + 1);
+    Tensor<double> expected_dx(x.shape(), 0.0);
+    for (Index n = 0; n < 2; ++n)
+      for (Index c = 0; c < 3; ++c)
+        for (Index oh = 0; oh < 4; ++oh)
+          for (Index ow = 0; ow < width / 2; ++ow) {
+            Index best_h = 2 * oh, best_w = 2 * ow;
+            for (Index ih = 2 * oh; ih < 2 * oh + 2; ++ih)
+              for (Index iw = 2 * ow; iw < 2 * ow + 2; ++iw) {
+                const double value = x(n, c, ih, iw), best = x(n, c, best_h, best_w);
+                if (value > best || (std::isnan(value) && !std::isnan(best))) {
+                  best_h = ih;
+                  best_w = iw;
+                }
+              }
+            const double expected = x(n, c, best_h, best_w), actual = y(n, c, oh, ow);
+            CAPTURE(oh);
+            CAPTURE(ow);
+            REQUIRE((actual == expected || (std::isnan(actual) && std::isnan(expected))));
+            expected_dx(n, c, best_h, best_w) += dy(n, c, oh, ow);
+          }
+    const auto inferred = run(pool, x, Mode::inference);
+    for (Index e = 0; e < y.size(); ++e)
+      REQUIRE((inferred[e] == y[e] || (std::isnan(inferred[e]) && std::isnan(y[e]))));
+    Tensor<double> dx_training, dx_inference;
+    pool.backward(x, y, dy, dx_training, Mode::training);
+    pool.backward(x, y, dy, dx_inference, Mode::inference);
+    for (Index e = 0; e < x.size(); ++e) {
+      REQUIRE(dx_training[e] == expected_dx[e]);
+      REQUIRE(dx_inference[e] == expected_dx[e]);
+    }
+  }
+}
+
 TEST_CASE("AvgPool2D averages each window, with stride 1 and 2") {
   const auto x = image(3, 3,
                        {1, 5, 2,  //
