@@ -349,7 +349,7 @@ TEST_CASE("Conv2D gradients match central differences") {
       {{3, 2, 6, 7}, 2, {2, 3}, {2, 1}, Padding::same, false},
       {{2, 2, 5, 5}, 3, 1, 2, Padding::valid, true},
       {{3, 1, 5, 4}, 2, {2, 2}, 2, Padding::same, true},
-      // 20 filters on a 2x3x3 = 18-row patch: both exceed one register block of the packed
+      // 20 filters on a 2x3x3 = 18-row patch: both exceed one register block of gemm.hpp's
       // product (16 doubles), so dW takes its path too (with edge blocks), not only y and dx.
       {{2, 2, 6, 6}, 20, 3, 1, Padding::same, true},
   };
