@@ -183,6 +183,28 @@ void copy_runs(const T* from, Index from_step, const T* from_end, T* to, const T
     copy_run(from + r * from_step, 0, length, to + r * length);
 }
 
+// copy_runs for a window offset (i, j) whose outputs [0, begin) and [end, OW) of every run fall
+// in the left and right padding ('same' padding): each run gets its zeros and the copy of its
+// middle part from from + r * from_step (the input element of output column `begin`), as one
+// block of kBytes where bounds allow. The block's excess lands on the rest of the run and on the
+// next run, which are written after it: the run's trailing zeros, then the next run's leading
+// zeros and block.
+template <std::size_t kBytes, typename T>
+void copy_padded_runs(const T* from, Index from_step, const T* from_end, T* to, const T* to_end,
+                      Index length, Index begin, Index end, Index runs) {
+  constexpr Index kBlock = static_cast<Index>(kBytes / sizeof(T));
+  for (Index r = 0; r < runs; ++r) {
+    const T* source = from + r * from_step;
+    T* target = to + r * length;
+    clear(target, target + begin);
+    if (kBytes > 0 && from_end - source >= kBlock && to_end - (target + begin) >= kBlock)
+      std::memcpy(target + begin, source, kBytes);
+    else
+      copy_run(source, 0, end - begin, target + begin);
+    clear(target + end, target + length);
+  }
+}
+
 // im2col with runs copied in blocks of kBytes (0: exactly); see im2col below.
 template <std::size_t kBytes, typename T>
 void im2col_in_blocks(const WindowGeometry& g, const T* image, T* columns, Index row_stride) {
@@ -201,6 +223,13 @@ void im2col_in_blocks(const WindowGeometry& g, const T* image, T* columns, Index
           copy_runs<kBytes>(plane + base, g.stride_h * g.width, image_end,
                             row + rows.begin * g.out_w, row + positions, g.out_w,
                             rows.end - rows.begin);
+        } else if (g.stride_w == 1 && rows.begin < rows.end && cols.begin < cols.end) {
+          // The input element of output (rows.begin, cols.begin), inside the input.
+          const Index first =
+              (rows.begin * g.stride_h + i - g.pad_top) * g.width + (cols.begin + j - g.pad_left);
+          copy_padded_runs<kBytes>(plane + first, g.stride_h * g.width, image_end,
+                                   row + rows.begin * g.out_w, row + positions, g.out_w, cols.begin,
+                                   cols.end, rows.end - rows.begin);
         } else {
           for (Index oh = rows.begin; oh < rows.end; ++oh) {
             T* out = row + oh * g.out_w;
