@@ -1,6 +1,9 @@
 // Specification of Shape, Tensor and Random.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "minicnn/tensor.hpp"
 
 using minicnn::Error;
@@ -57,6 +60,36 @@ TEST_CASE("resize reuses memory when the size does not grow") {
   t.resize({64, 10});
   CHECK(t.data() == storage);
   CHECK(t.shape() == Shape{64, 10});
+}
+
+TEST_CASE("resize does not rewrite the elements a shrunk tensor grows back over") {
+  // The two buffers of an inference pass take turns holding large and small activations: growing
+  // back within the room held before neither reallocates nor zero-fills (std::vector::resize would
+  // write zeros over the regrown part on every batch).
+  Tensor<float> t({4, 5}, 7.0f);
+  const float* storage = t.data();
+  t.resize({2, 3});
+  t.resize({4, 5});
+  CHECK(t.data() == storage);
+  CHECK(t[19] == 7.0f);
+}
+
+TEST_CASE("a copy holds the tensor's elements, not the room of an earlier larger shape") {
+  Tensor<float> big({100, 100}, 1.0f);
+  big.resize({2, 2});
+  std::copy_n(std::begin({1.0f, 2.0f, 3.0f, 4.0f}), 4, big.data());
+  const Tensor<float> copy(big);
+  CHECK(copy.shape() == Shape{2, 2});
+  CHECK(std::vector<float>(copy.begin(), copy.end()) == std::vector<float>{1, 2, 3, 4});
+  Tensor<float> assigned({3}, 0.0f);
+  assigned = big;
+  CHECK(assigned.shape() == Shape{2, 2});
+  CHECK(assigned(1, 1) == 4.0f);
+  // The copy allocated for 4 elements: growing it to 10,000 must move it to new storage.
+  Tensor<float> grown(copy);
+  const float* before = grown.data();
+  grown.resize({100, 100});
+  CHECK(grown.data() != before);
 }
 
 TEST_CASE("Eigen maps view the same storage") {

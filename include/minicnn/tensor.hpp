@@ -64,6 +64,18 @@ class Tensor {
   Tensor(const Shape& shape, T value)
       : shape_(shape), storage_(static_cast<std::size_t>(shape.size()), value) {}
 
+  // Copies hold the elements alone, not the room a resized tensor keeps (see resize()).
+  Tensor(const Tensor& other) : shape_(other.shape_), storage_(other.begin(), other.end()) {}
+  Tensor& operator=(const Tensor& other) {
+    if (this != &other) {
+      resize(other.shape_);
+      std::copy(other.begin(), other.end(), begin());
+    }
+    return *this;
+  }
+  Tensor(Tensor&&) noexcept = default;
+  Tensor& operator=(Tensor&&) noexcept = default;
+
   // A tensor with the given values in row-major order, e.g. Tensor<float>::of({2, 2}, {1, 2, 3,
   // 4}).
   static Tensor of(const Shape& shape, std::initializer_list<T> values) {
@@ -119,11 +131,14 @@ class Tensor {
     shape_ = new_shape;
   }
 
-  // Changes the shape; the contents become unspecified. Memory is reallocated only when the new
-  // size exceeds every size held before, so reusing a tensor across batches allocates once.
+  // Changes the shape; the contents become unspecified. The storage only grows: a tensor that
+  // takes turns holding a large and a small shape (the two buffers an inference pass alternates
+  // between) keeps room for the large one, so it is neither reallocated nor zero-filled again
+  // (std::vector zero-fills the elements it grows by, several MB per batch there).
   void resize(const Shape& new_shape) {
     shape_ = new_shape;
-    storage_.resize(static_cast<std::size_t>(new_shape.size()));
+    if (static_cast<std::size_t>(new_shape.size()) > storage_.size())
+      storage_.resize(static_cast<std::size_t>(new_shape.size()));
   }
 
   void fill(T value) { std::fill(begin(), end(), value); }
