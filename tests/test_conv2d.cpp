@@ -92,72 +92,84 @@ TEST_CASE("im2col copies each window into one column, zeros for the padding") {
   }
 }
 
-TEST_CASE("im2col fills exactly its sample's block of a wide matrix, for every output width") {
-  // Output widths 1 to 40 cover every block size of the short-run copy (16 to 256 bytes) and the
-  // exact copy past it; 'same' padding mixes both kinds of rows. The middle one of three samples'
-  // blocks is lowered into a matrix of NaN: its block must equal the definition, and every entry
-  // outside it must still be NaN. The sample sits alone in its vector, so that a read past it
-  // would show under AddressSanitizer.
+namespace {
+
+// The wide-matrix cases below: samples (2, 4, width) with width 3 to 42 under a 3x3 kernel with
+// stride 1, 'valid' (output widths 1 to 40, every block size of im2col's short-run copy and the
+// exact copy past it) and 'same' (rows with padding at either end). The middle one of three
+// samples' blocks of a (C*3*3, 3*OH*OW) matrix is the one lowered or raised.
+template <typename Body>
+void for_each_wide_case(Body body) {
   for (Index width = 3; width <= 42; ++width)
     for (const Padding padding : {Padding::valid, Padding::same}) {
       CAPTURE(width);
       CAPTURE(padding == Padding::same);
       const Shape sample{2, 4, width};
-      const auto g = WindowGeometry::of("test", "kernel", sample, 3, 1, padding);
-      const auto x = random_tensor<float>(sample, static_cast<std::uint64_t>(width));
-      const std::vector<float> image(x.begin(), x.end());
-      const Index positions = g.positions(), row_stride = 3 * positions;
-      std::vector<float> columns(static_cast<std::size_t>(g.patch_size() * row_stride),
-                                 std::numeric_limits<float>::quiet_NaN());
-      im2col(g, image.data(), columns.data() + positions, row_stride);
-      for (Index r = 0; r < g.patch_size(); ++r) {
-        const Index c = r / 9, i = r / 3 % 3, j = r % 3;
-        for (Index p = 0; p < row_stride; ++p) {
-          const float value = columns[static_cast<std::size_t>(r * row_stride + p)];
-          if (p < positions || p >= 2 * positions) {
-            REQUIRE(std::isnan(value));
-            continue;
-          }
-          const Index oh = (p - positions) / g.out_w, ow = (p - positions) % g.out_w;
-          const Index ih = oh + i - g.pad_top, iw = ow + j - g.pad_left;
-          const bool inside = ih >= 0 && ih < g.height && iw >= 0 && iw < g.width;
-          REQUIRE(value == (inside ? x(c, ih, iw) : 0.0f));
-        }
-      }
+      body(sample, WindowGeometry::of("test", "kernel", sample, 3, 1, padding),
+           static_cast<std::uint64_t>(width));
     }
 }
 
-TEST_CASE("col2im adds exactly its sample's block of a wide matrix, for every output width") {
-  // The adjoint of the case above: the middle block of three is random, the others NaN (a read
-  // outside the block would spread them); col2im must add each entry onto the input element that
-  // im2col copies it from, element by element as the definition does.
-  for (Index width = 3; width <= 42; ++width)
-    for (const Padding padding : {Padding::valid, Padding::same}) {
-      CAPTURE(width);
-      CAPTURE(padding == Padding::same);
-      const Shape sample{2, 4, width};
-      const auto g = WindowGeometry::of("test", "kernel", sample, 3, 1, padding);
-      const Index positions = g.positions(), row_stride = 3 * positions;
-      const auto block =
-          random_tensor<double>({g.patch_size(), positions}, static_cast<std::uint64_t>(width));
-      std::vector<double> columns(static_cast<std::size_t>(g.patch_size() * row_stride),
-                                  std::numeric_limits<double>::quiet_NaN());
-      Tensor<double> expected(sample, 0.5);
-      for (Index r = 0; r < g.patch_size(); ++r) {
-        const Index c = r / 9, i = r / 3 % 3, j = r % 3;
-        for (Index p = 0; p < positions; ++p) {
-          columns[static_cast<std::size_t>(r * row_stride + positions + p)] = block(r, p);
-          const Index ih = p / g.out_w + i - g.pad_top, iw = p % g.out_w + j - g.pad_left;
-          if (ih >= 0 && ih < g.height && iw >= 0 && iw < g.width)
-            expected(c, ih, iw) += block(r, p);
+// The input element (c, ih, iw) that entry (r, p) of a sample's columns holds under a 3x3 kernel
+// with stride 1; `inside` is false where it falls in the padding.
+struct ColumnSource {
+  Index c, ih, iw;
+  bool inside;
+};
+ColumnSource column_source(const WindowGeometry& g, Index r, Index p) {
+  const Index c = r / 9, i = r / 3 % 3, j = r % 3;
+  const Index ih = p / g.out_w + i - g.pad_top, iw = p % g.out_w + j - g.pad_left;
+  return {c, ih, iw, ih >= 0 && ih < g.height && iw >= 0 && iw < g.width};
+}
+
+}  // namespace
+
+TEST_CASE("im2col fills exactly its sample's block of a wide matrix, for every output width") {
+  // The block is lowered into a matrix of NaN: it must equal the definition, and every entry
+  // outside it must still be NaN. The sample sits alone in its vector, so that a read past it
+  // would show under AddressSanitizer.
+  for_each_wide_case([](const Shape& sample, const WindowGeometry& g, std::uint64_t seed) {
+    const auto x = random_tensor<float>(sample, seed);
+    const std::vector<float> image(x.begin(), x.end());
+    const Index positions = g.positions(), row_stride = 3 * positions;
+    std::vector<float> columns(static_cast<std::size_t>(g.patch_size() * row_stride),
+                               std::numeric_limits<float>::quiet_NaN());
+    im2col(g, image.data(), columns.data() + positions, row_stride);
+    for (Index r = 0; r < g.patch_size(); ++r)
+      for (Index p = 0; p < row_stride; ++p) {
+        const float value = columns[static_cast<std::size_t>(r * row_stride + p)];
+        if (p < positions || p >= 2 * positions) {
+          REQUIRE(std::isnan(value));
+          continue;
         }
+        const ColumnSource from = column_source(g, r, p - positions);
+        REQUIRE(value == (from.inside ? x(from.c, from.ih, from.iw) : 0.0f));
       }
-      std::vector<double> image(static_cast<std::size_t>(sample.size()), 0.5);
-      col2im(g, columns.data() + positions, image.data(), row_stride);
-      for (Index e = 0; e < sample.size(); ++e)
-        REQUIRE(image[static_cast<std::size_t>(e)] ==
-                doctest::Approx(expected.data()[e]).epsilon(1e-14));
-    }
+  });
+}
+
+TEST_CASE("col2im adds exactly its sample's block of a wide matrix, for every output width") {
+  // The adjoint of the case above: the block is random, the rest NaN (a read outside the block
+  // would spread them); col2im must add each entry onto the input element that im2col copies it
+  // from, element by element as the definition does.
+  for_each_wide_case([](const Shape& sample, const WindowGeometry& g, std::uint64_t seed) {
+    const Index positions = g.positions(), row_stride = 3 * positions;
+    const auto block = random_tensor<double>({g.patch_size(), positions}, seed);
+    std::vector<double> columns(static_cast<std::size_t>(g.patch_size() * row_stride),
+                                std::numeric_limits<double>::quiet_NaN());
+    Tensor<double> expected(sample, 0.5);
+    for (Index r = 0; r < g.patch_size(); ++r)
+      for (Index p = 0; p < positions; ++p) {
+        columns[static_cast<std::size_t>(r * row_stride + positions + p)] = block(r, p);
+        const ColumnSource to = column_source(g, r, p);
+        if (to.inside) expected(to.c, to.ih, to.iw) += block(r, p);
+      }
+    std::vector<double> image(static_cast<std::size_t>(sample.size()), 0.5);
+    col2im(g, columns.data() + positions, image.data(), row_stride);
+    for (Index e = 0; e < sample.size(); ++e)
+      REQUIRE(image[static_cast<std::size_t>(e)] ==
+              doctest::Approx(expected.data()[e]).epsilon(1e-14));
+  });
 }
 
 TEST_CASE("col2im is the adjoint of im2col: <im2col(x), c> = <x, col2im(c)>") {

@@ -188,7 +188,8 @@ void copy_runs(const T* from, Index from_step, const T* from_end, T* to, const T
 // middle part from from + r * from_step (the input element of output column `begin`), as one
 // block of kBytes where bounds allow. The block's excess lands on the rest of the run and on the
 // next run, which are written after it: the run's trailing zeros, then the next run's leading
-// zeros and block.
+// zeros and block. Kept apart from copy_runs: rows without padding, the most common, ran 10 to
+// 50 % slower through this loop.
 template <std::size_t kBytes, typename T>
 void copy_padded_runs(const T* from, Index from_step, const T* from_end, T* to, const T* to_end,
                       Index length, Index begin, Index end, Index runs) {
@@ -230,18 +231,14 @@ void im2col_in_blocks(const WindowGeometry& g, const T* image, T* columns, Index
           copy_padded_runs<kBytes>(plane + first, g.stride_h * g.width, image_end,
                                    row + rows.begin * g.out_w, row + positions, g.out_w, cols.begin,
                                    cols.end, rows.end - rows.begin);
-        } else {
+        } else {  // strides across columns, or no output of the row reads inside the input
           for (Index oh = rows.begin; oh < rows.end; ++oh) {
             T* out = row + oh * g.out_w;
             // x[c, ih, iw] sits at plane[base + ow*SW]; base alone may be negative (padding).
             const Index base = (oh * g.stride_h + i - g.pad_top) * g.width + j - g.pad_left;
             clear(out, out + cols.begin);
-            if (g.stride_w == 1) {
-              copy_run(plane + base, cols.begin, cols.end, out);
-            } else {
-              for (Index ow = cols.begin; ow < cols.end; ++ow)
-                out[ow] = plane[base + ow * g.stride_w];
-            }
+            for (Index ow = cols.begin; ow < cols.end; ++ow)
+              out[ow] = plane[base + ow * g.stride_w];
             clear(out + cols.end, out + g.out_w);
           }
         }

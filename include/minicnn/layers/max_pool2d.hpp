@@ -157,6 +157,7 @@ class MaxPool2D : public Pool2D<T, MaxPool2D<T>> {
     typedef T Outputs __attribute__((vector_size(kOutputs * sizeof(T))));
     typedef Index Positions __attribute__((vector_size(kOutputs * sizeof(Index))));
     const Index out_h = geometry_.out_h, out_w = geometry_.out_w, width = geometry_.width;
+    const Positions lane_offsets{0, 2, 4, 6, 8, 10, 12, 14};  // a lane's window, 2 columns apart
     for (Index oh = 0; oh < out_h; ++oh) {
       const T* top = in + 2 * oh * width;
       const T* bottom = top + width;
@@ -180,14 +181,14 @@ class MaxPool2D : public Pool2D<T, MaxPool2D<T>> {
         const Index first = 2 * oh * width + 2 * ow;
         const Index offsets[4] = {0, 1, width, width + 1};
         Outputs best = window[0];
-        Positions best_at = Positions{0, 2, 4, 6, 8, 10, 12, 14} + first;
+        Positions best_at = lane_offsets + first;
         for (int e = 1; e < 4; ++e) {
           const Outputs value = window[e];
           const auto wins = (value > best) | ((value != value) & (best == best));
           best = wins ? value : best;
           if constexpr (kRecord)
             best_at = __builtin_convertvector(wins, Positions) != 0
-                          ? Positions{0, 2, 4, 6, 8, 10, 12, 14} + (first + offsets[e])
+                          ? lane_offsets + (first + offsets[e])
                           : best_at;
         }
         std::memcpy(out + oh * out_w + ow, &best, sizeof(Outputs));
