@@ -1,4 +1,5 @@
-// Layer<T>: the contract every layer implements. Layers are composed at run time (Sequential).
+// Layer<T>: the contract every layer implements. Layers are composed at run time into a graph
+// (model/graph.hpp); Sequential is the chain special case.
 //
 //   plan(input_shape)           pure: validate the input shape of one sample and describe the
 //                               output shape of one sample and every parameter's name and shape,
@@ -16,7 +17,16 @@
 //                               inference: the inference function at x (y = forward(x, inference)),
 //                                          from x and y alone, reading and writing no training
 //                                          cache; what saliency and activation maximisation need
-//                                          (Sequential::input_gradient).
+//                                          (Model::input_gradient).
+//
+// A layer takes one input. Merges (Add, Concatenate) take several: they derive from MergeLayer
+// (layers/merge.hpp), which adds the several-input forms of plan, build, forward and backward.
+//
+// Freezing (Keras's layer.trainable = false) is the model's business, not the layer's maths: a
+// frozen layer's parameters are left out of the optimizer's steps, and a frozen layer whose
+// frozen_runs_inference() is true (BatchNormalization) is run in inference mode during training.
+// A Parameter's own `trainable` is its role (a weight, or state such as moving statistics), which
+// freezing does not change.
 //
 // Preconditions are checked and reported as minicnn::Error naming the layer, the expected and the
 // actual value. Inference-mode forward() changes no member that backward() or another inference
@@ -38,6 +48,9 @@
 namespace minicnn {
 
 enum class Mode { inference, training };
+
+template <typename T>
+class MergeLayer;
 
 // One parameter as a layer's plan describes it: what build() allocates for it.
 struct ParameterShape {
@@ -78,7 +91,7 @@ class Layer {
   // A copy of this layer with its parameters and state (used for snapshots and tests).
   virtual std::unique_ptr<Layer<T>> clone() const = 0;
 
-  // Instance name, unique within a model ("conv2d", "conv2d_1", ...); Sequential assigns one
+  // Instance name, unique within a model ("conv2d", "conv2d_1", ...); the model assigns one
   // when it is empty.
   const std::string& name() const { return name_; }
   void set_name(std::string name) { name_ = std::move(name); }
@@ -109,9 +122,7 @@ class Layer {
       *own[k] = Parameter<T>(p.name, p.shape, p.trainable);
     }
     build_layer(input_shape, random);
-    output_shape_ = plan.output_shape;
-    input_shape_ = input_shape;
-    built_ = true;
+    mark_built(input_shape, plan.output_shape);
     return output_shape_;
   }
   bool built() const { return built_; }
@@ -123,14 +134,26 @@ class Layer {
   virtual void backward(const Tensor<T>& x, const Tensor<T>& y, const Tensor<T>& dy, Tensor<T>& dx,
                         Mode mode) = 0;
   // backward() for a layer whose input needs no gradient: accumulates dL/dparameters exactly as
-  // backward() does, while dL/dx is not wanted. Sequential calls it on the first layer that has
-  // trainable parameters, since nothing before it learns (PyTorch's autograd likewise skips the
+  // backward() does, while dL/dx is not wanted. The model calls it on a layer that learns when no
+  // layer upstream of it does (PyTorch's autograd likewise skips the
   // gradient of an input that does not require one). The default runs backward() with `scratch`
   // as dx; Conv2D and Dense override it to skip their dx product altogether.
   virtual void backward_parameters(const Tensor<T>& x, const Tensor<T>& y, const Tensor<T>& dy,
                                    Tensor<T>& scratch, Mode mode) {
     backward(x, y, dy, scratch, mode);
   }
+
+  // The layer as a merge of several inputs (layers/merge.hpp), or nullptr for a one-input layer.
+  virtual MergeLayer<T>* as_merge() { return nullptr; }
+  const MergeLayer<T>* as_merge() const { return const_cast<Layer*>(this)->as_merge(); }
+
+  // Keras's layer.trainable: false freezes the layer (see the top of this file). A model reads it
+  // at every training step, so it may change between two fit() calls (fine-tuning).
+  bool trainable() const { return trainable_; }
+  void set_trainable(bool trainable) { trainable_ = trainable; }
+  // True for layers that Keras runs in inference mode while frozen: BatchNormalization, whose
+  // moving statistics must then stay as they are (Keras 2.1+ and the fine-tuning guides).
+  virtual bool frozen_runs_inference() const { return false; }
 
   // Trainable and non-trainable parameters, in a fixed order.
   virtual std::vector<Parameter<T>*> parameters() { return {}; }
@@ -173,6 +196,13 @@ class Layer {
   // forward(), so that building allocates no more than the plan says.
   virtual void build_layer(const Shape& /*input_shape*/, Random& /*random*/) {}
 
+  // Records what build() decided; MergeLayer's build() calls it too.
+  void mark_built(const Shape& input_shape, const Shape& output_shape) {
+    input_shape_ = input_shape;
+    output_shape_ = output_shape;
+    built_ = true;
+  }
+
   // Throws unless the layer is built and x is a batch of samples of input_shape().
   void check_input(const Tensor<T>& x) const {
     if (!built_) fail(label(), ": forward() called before build()");
@@ -189,6 +219,9 @@ class Layer {
   }
 
  private:
+  template <typename>
+  friend class MergeLayer;  // plans with the same element checks
+
   void check_elements(const char* what, const Shape& shape) const {
     if (bounded_size(shape, kMaxElements) < 0)
       fail(label(), ": expected at most ", kMaxElements, " elements in a tensor, got ", what,
@@ -196,9 +229,10 @@ class Layer {
   }
 
   std::string name_;
-  Shape input_shape_;
+  Shape input_shape_;  // a merge's first input
   Shape output_shape_;
   bool built_ = false;
+  bool trainable_ = true;
 };
 
 }  // namespace minicnn

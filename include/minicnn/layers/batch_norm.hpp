@@ -46,6 +46,9 @@ class BatchNorm : public Layer<T> {
   std::vector<Parameter<T>*> parameters() override {
     return {&gamma_, &beta_, &moving_mean_, &moving_variance_};
   }
+  // Frozen for fine-tuning, it normalises with its moving statistics and leaves them unchanged, as
+  // Keras does: batch statistics of a small new data set would wreck what the backbone learnt.
+  bool frozen_runs_inference() const override { return true; }
 
   // x, y: (N, C, H, W) or (N, C); m = N*H*W values per channel c (H = W = 1 for (N, C)).
   // training:   mean_c = sum x / m,   var_c = sum (x - mean_c)^2 / m   (biased)
