@@ -6,17 +6,18 @@
 // replaced by the checksum of the rest (the body parser, which must bound every count and size by
 // the bytes that remain). Both are parsed as float and as double. Whatever the reader accepts
 // must survive a round trip: written by checkpoint_bytes and parsed again, it gives the same
-// bytes again. Then Sequential::from_checkpoint rebuilds the model it describes, as
-// Sequential::load does: the architecture comes from the file's layer configs, so it must be
-// refused with a minicnn::Error (never a crash, an overflow or a huge allocation) unless every
-// parameter matches a stored tensor; a model it accepts must give back its own checkpoint.
+// bytes again. Then Model::from_checkpoint rebuilds the graph it describes, and
+// Sequential::from_checkpoint the chain, as their load() do: the architecture comes from the
+// file's layer configs and connections, so it must be refused with a minicnn::Error (never a
+// crash, an overflow, a huge allocation or a cycle) unless every parameter matches a stored
+// tensor and every connection a layer before; a model it accepts must give back its own
+// checkpoint.
 #include <cstdint>
 #include <string>
 
 #include "fuzz_support.hpp"
 #include "minicnn/io/checkpoint_file.hpp"
-#include "minicnn/layer_registry.hpp"
-#include "minicnn/sequential.hpp"
+#include "minicnn/io/model_file.hpp"
 
 namespace {
 
@@ -24,20 +25,23 @@ using minicnn::fuzz::require;
 
 const std::string kName = "fuzz.ckpt";
 
-template <typename T>
+template <typename Model, typename T>
 void rebuild(const minicnn::Checkpoint<T>& checkpoint) {
-  minicnn::Sequential<T> model;
+  Model model;
   try {
-    model = minicnn::Sequential<T>::from_checkpoint(checkpoint);
+    model = Model::from_checkpoint(checkpoint);
   } catch (const minicnn::Error&) {
     return;  // refused: the file describes a model its tensors do not fit
   }
   const minicnn::Checkpoint<T> back = model.checkpoint(nullptr, checkpoint.epochs_completed);
   require(back.layers.size() == checkpoint.layers.size(),
           "a rebuilt model does not have the file's layers");
-  for (std::size_t i = 0; i < back.layers.size(); ++i)
+  for (std::size_t i = 0; i < back.layers.size(); ++i) {
     require(back.layers[i].tensors.size() == checkpoint.layers[i].tensors.size(),
             "a rebuilt layer does not have the file's tensors");
+    require(back.layers[i].inputs == checkpoint.layers[i].inputs,
+            "a rebuilt layer does not read what the file says");
+  }
 }
 
 template <typename T>
@@ -52,7 +56,8 @@ void parse(const std::string& bytes) {
   const std::string written = minicnn::checkpoint_bytes(checkpoint);
   const std::string again = minicnn::checkpoint_bytes(minicnn::parse_checkpoint<T>(kName, written));
   require(again == written, "a checkpoint accepted by the reader does not round-trip");
-  rebuild(checkpoint);
+  rebuild<minicnn::Model<T>>(checkpoint);
+  rebuild<minicnn::Sequential<T>>(checkpoint);
 }
 
 }  // namespace

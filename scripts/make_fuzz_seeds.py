@@ -50,15 +50,27 @@ def tensors(named, scalar):
     return out
 
 
-def checkpoint(scalar, layers, optimizer, epochs, input_shape=(3,)):
-    out = b"MCNNCKPT" + u32(1) + u8(scalar) + shape(list(input_shape))
-    out += u32(len(layers))
+def checkpoint(scalar, layers, optimizer, epochs, input_shape=(3,), version=2, edges=None):
+    """Version 2 stores the graph: `edges` maps a layer's name to the names it reads (default: a
+    chain from "input"); the output is the last layer. Version 1 is the chain format before it."""
+    out = b"MCNNCKPT" + u32(version) + u8(scalar)
+    if version >= 2:
+        out += string("input")
+    out += shape(list(input_shape)) + u32(len(layers))
+    previous = "input"
     for kind, name, cfg, named, random in layers:
-        out += string(kind) + string(name) + config(cfg) + tensors(named, scalar)
+        out += string(kind) + string(name) + config(cfg)
+        if version >= 2:
+            inputs = (edges or {}).get(name, [previous])
+            out += u32(len(inputs)) + b"".join(string(i) for i in inputs) + u8(1)
+        previous = name
+        out += tensors(named, scalar)
         if random:
             out += u8(1) + b"".join(u64(w) for w in (1, 2, 3, 4)) + u8(1) + f64(-0.5)
         else:
             out += u8(0)
+    if version >= 2:
+        out += string(layers[-1][1] if layers else "")
     if optimizer:
         kind, cfg, slots = optimizer
         out += u8(1) + string(kind) + config(cfg) + f64(0.01) + i64(7) + tensors(slots, scalar)
@@ -108,6 +120,26 @@ def seeds():
         ("Softmax", "softmax_1", [], [], False),
     ]
     yield "checkpoint", "conv-model-float", checkpoint(4, model, None, 2, (1, 6, 6))
+    yield "checkpoint", "conv-model-float-v1", checkpoint(4, model, None, 2, (1, 6, 6), version=1)
+    yield "checkpoint", "dense-dropout-adam-double-v1", checkpoint(8, [dense, dropout], adam, 3,
+                                                                  version=1)
+    # A residual graph that Model::from_checkpoint rebuilds: (2, 4, 4) -> Conv2D 2,3 'same'
+    # -> ReLU -> Add(re_lu_1, input) -> Concatenate(add_1, input) (4, 4, 4) -> Flatten -> Dense 2.
+    same = [("filters", "2"), ("kernel_size", "3x3"), ("strides", "1x1"), ("padding", "same"),
+            ("use_bias", "true"), ("kernel_initializer", "glorot_uniform")]
+    graph = [
+        ("Conv2D", "conv2d_1", same, [("kernel", [2, 2, 3, 3]), ("bias", [2])], False),
+        ("ReLU", "re_lu_1", [], [], False),
+        ("Add", "add_1", [], [], False),
+        ("Concatenate", "concatenate_1", [("axis", "1")], [], False),
+        ("Flatten", "flatten_1", [], [], False),
+        ("Dense", "dense_1", [("units", "2"), ("use_bias", "true"),
+                              ("kernel_initializer", "glorot_uniform")],
+         [("kernel", [64, 2]), ("bias", [2])], False),
+    ]
+    edges = {"add_1": ["re_lu_1", "input"], "concatenate_1": ["add_1", "input"]}
+    yield "checkpoint", "residual-graph-float", checkpoint(4, graph, None, 1, (2, 4, 4),
+                                                           edges=edges)
 
 
 def main():

@@ -6,6 +6,9 @@
 
 #include <string>
 
+#include "minicnn/layers/add.hpp"
+#include "minicnn/layers/concatenate.hpp"
+#include "minicnn/layers/global_average_pooling2d.hpp"
 #include "minicnn/losses/cross_entropy.hpp"
 #include "minicnn/models.hpp"
 #include "minicnn/optimizers/adam.hpp"
@@ -39,7 +42,44 @@ long allocations_in_steady_state(const std::string& name, Index classes,
   return testing::allocations.load() - before;
 }
 
+// A graph with what a ResNet has and a chain has not: fan-out, a residual Add, a Concatenate, a
+// frozen BatchNorm (inference mode inside training), global average pooling.
+Model<float> residual_graph() {
+  Model<float> model;
+  const Node input = model.input({3, 12, 12});
+  const Node stem = model.add<ReLU>(model.add<Conv2D>(input, 8, 3, 1, Padding::same));
+  Node y = model.add<BatchNorm>(model.add<Conv2D>(stem, 8, 3, 1, Padding::same));
+  model.layer(model.size() - 1).set_trainable(false);
+  y = model.add<ReLU>(model.add<Add>({y, stem}));
+  y = model.add<Concatenate>({y, stem});
+  y = model.add<Dense>(model.add<GlobalAveragePooling2D>(y), 4);
+  model.build(model.add<Softmax>(y), 1);
+  model.set_loss(std::make_unique<SparseCategoricalCrossentropy<float>>());
+  return model;
+}
+
 }  // namespace
+
+TEST_CASE("A steady-state training step allocates nothing, on a residual graph") {
+  Model<float> model = residual_graph();
+  constexpr Index kBatch = 8;
+  Tensor<float> x({kBatch, 3, 12, 12}), y({kBatch});
+  Random random(2);
+  x.fill_uniform(random, 0.0f, 1.0f);
+  for (Index n = 0; n < kBatch; ++n)
+    y[n] = static_cast<float>(n % 4);
+  Adam<float> adam;
+  model.train_on_batch(x, y, adam);
+  model.train_on_batch(x, y, adam);
+  long before = testing::allocations.load();
+  for (int i = 0; i < 3; ++i)
+    model.train_on_batch(x, y, adam);
+  CHECK(testing::allocations.load() - before == 0);
+  model.predict(x, kBatch);
+  before = testing::allocations.load();
+  const Tensor<float> probabilities = model.predict(x, kBatch);
+  CHECK(testing::allocations.load() - before == 1);  // the returned tensor's storage
+}
 
 TEST_CASE("A steady-state training step allocates nothing, on every reference model") {
   const std::pair<const char*, Index> models[] = {{"mnist_model1", 10},

@@ -106,7 +106,7 @@ FitOptions<float> quiet(Index epochs) {
   return options;
 }
 
-std::vector<float> weights(Sequential<float>& model) {
+std::vector<float> weights(Model<float>& model) {
   std::vector<float> all;
   for (Parameter<float>* p : model.parameters())
     all.insert(all.end(), p->value.begin(), p->value.end());
@@ -248,7 +248,7 @@ TEST_CASE("EarlyStopping stops fit() and restores the best weights of a real run
     std::vector<std::vector<float>> after_epoch;
     struct Snapshot : Callback<float> {
       std::vector<std::vector<float>>* out;
-      bool on_epoch_end(const EpochLogs&, Sequential<float>& m, Optimizer<float>&) override {
+      bool on_epoch_end(const EpochLogs&, Model<float>& m, Optimizer<float>&) override {
         out->push_back(weights(m));
         return false;
       }

@@ -34,7 +34,11 @@ Checkpoint<T> sample_checkpoint() {
   random.normal();
   dropout.has_random = true;
   dropout.random = random.state();
+  conv.inputs = {"input"};
+  dropout.inputs = {"conv2d"};
+  dropout.trainable = false;
   c.layers = {conv, dropout};
+  c.output_name = "dropout";
   c.has_optimizer = true;
   c.optimizer_kind = "Adam";
   c.optimizer_config = Adam<T>().config();
@@ -49,10 +53,14 @@ Checkpoint<T> sample_checkpoint() {
 
 template <typename T>
 void check_equal(const Checkpoint<T>& a, const Checkpoint<T>& b) {
+  CHECK(a.input_name == b.input_name);
   CHECK(a.input_shape == b.input_shape);
+  CHECK(a.output_name == b.output_name);
   REQUIRE(a.layers.size() == b.layers.size());
   for (std::size_t i = 0; i < a.layers.size(); ++i) {
     CHECK(a.layers[i].kind == b.layers[i].kind);
+    CHECK(a.layers[i].inputs == b.layers[i].inputs);
+    CHECK(a.layers[i].trainable == b.layers[i].trainable);
     CHECK(a.layers[i].name == b.layers[i].name);
     CHECK(a.layers[i].config == b.layers[i].config);
     CHECK(a.layers[i].has_random == b.layers[i].has_random);
@@ -105,7 +113,7 @@ TEST_CASE("the same checkpoint always gives the same bytes") {
         checkpoint_bytes(sample_checkpoint<float>()));
   const std::string bytes = checkpoint_bytes(sample_checkpoint<float>());
   CHECK(bytes.substr(0, 8) == "MCNNCKPT");
-  CHECK(bytes[8] == 1);   // version 1, little-endian
+  CHECK(bytes[8] == 2);   // version 2, little-endian
   CHECK(bytes[12] == 4);  // float32 values
 }
 
@@ -143,10 +151,10 @@ TEST_CASE("a file that is not a checkpoint is refused by its magic") {
 
 TEST_CASE("an unknown format version is refused") {
   std::string bytes = checkpoint_bytes(sample_checkpoint<float>());
-  bytes[8] = 2;
-  CHECK_THROWS_WITH_AS(parse_checkpoint<float>("v2.mcnn", bytes),
-                       "load_checkpoint: 'v2.mcnn' has format version 2; this minicnn reads "
-                       "version 1",
+  bytes[8] = 3;
+  CHECK_THROWS_WITH_AS(parse_checkpoint<float>("v3.mcnn", bytes),
+                       "load_checkpoint: 'v3.mcnn' has format version 3; this minicnn reads "
+                       "versions 1 to 2",
                        Error);
 }
 
@@ -201,40 +209,43 @@ TEST_CASE("absurd counts and sizes are refused before anything is allocated") {
   dense.tensors = {{"kernel", Tensor<float>({2, 2}, 1.0f)}};
   c.layers = {dense};
   const std::string bytes = checkpoint_bytes(c);
-  // Offsets: header 13, input shape 4 + 8, layer count 4 -> the first layer starts at 29.
-  const std::size_t layer_count_at = 25;
+  // Offsets: header 13, input name 4 + 5, input shape 4 + 8, layer count 4 -> the first layer
+  // starts at 38.
+  const std::size_t layer_count_at = 34;
   std::string many_layers = bytes;
   many_layers[layer_count_at + 3] = 0x7f;  // 2^30-ish layers
   CHECK_THROWS_WITH_AS(parse_checkpoint<float>("big.mcnn", with_valid_checksum(many_layers)),
-                       ("load_checkpoint: 'big.mcnn' is corrupt at byte 25: layer count claims " +
+                       ("load_checkpoint: 'big.mcnn' is corrupt at byte 34: layer count claims " +
                         std::to_string(0x7f000001u) + " items, more than the " +
-                        std::to_string(bytes.size() - 4 - 29) + " remaining bytes can hold")
+                        std::to_string(bytes.size() - 4 - 38) + " remaining bytes can hold")
                            .c_str(),
                        Error);
-  // The kernel's first extent (after kind "Dense", name "d", 0 config entries, 1 tensor, name
-  // "kernel", rank 2) becomes 2^40 + 2: the shape is read whole, then its size is checked against
-  // the bytes left, and the message points at the start of the tensor (its name, at byte 51).
-  const std::size_t extent_at = 29 + (4 + 5) + (4 + 1) + 4 + 4 + (4 + 6) + 4;
+  // The kernel's first extent (after kind "Dense", name "d", 0 config entries, 0 inputs, the
+  // trainable flag, 1 tensor, name "kernel", rank 2) becomes 2^40 + 2: the shape is read whole,
+  // then its size is checked against the bytes left, and the message points at the start of the
+  // tensor (its name, at byte 65).
+  const std::size_t extent_at = 38 + (4 + 5) + (4 + 1) + 4 + 4 + 1 + 4 + (4 + 6) + 4;
   std::string huge = bytes;
   huge[extent_at + 5] = 1;
   CHECK_THROWS_WITH_AS(parse_checkpoint<float>("huge.mcnn", with_valid_checksum(huge)),
-                       "load_checkpoint: 'huge.mcnn' is corrupt at byte 51: tensor 'kernel' of "
+                       "load_checkpoint: 'huge.mcnn' is corrupt at byte 65: tensor 'kernel' of "
                        "shape (1099511627778, 2) is larger than the file",
                        Error);
   std::string negative = bytes;
   negative[extent_at + 7] = static_cast<char>(0xff);
   CHECK_THROWS_WITH_AS(parse_checkpoint<float>("neg.mcnn", with_valid_checksum(negative)),
-                       "load_checkpoint: 'neg.mcnn' is corrupt at byte 65: layer tensors has a "
+                       "load_checkpoint: 'neg.mcnn' is corrupt at byte 79: layer tensors has a "
                        "negative extent -72057594037927934",
                        Error);
 }
 
 // The checkpoint the field-by-field refusals below damage: input (3), one Dense 'd' with a
-// (2, 2) kernel of ones, no random state, no optimizer. Its 111 bytes, by offset:
-//   0 magic, 8 version, 12 scalar, 13 input rank, 17 input extent, 25 layer count,
-//   29 kind "Dense", 38 name "d", 43 config count, 47 tensor count, 51 name "kernel",
-//   61 rank, 65 and 73 extents, 81 four float32 values, 97 random flag, 98 optimizer flag,
-//   99 epochs completed, 107 CRC-32.
+// (2, 2) kernel of ones, no inputs named, no random state, no optimizer. Its 129 bytes, by offset:
+//   0 magic, 8 version, 12 scalar, 13 input name "input", 22 input rank, 26 input extent,
+//   34 layer count, 38 kind "Dense", 47 name "d", 52 config count, 56 input count,
+//   60 trainable flag, 61 tensor count, 65 name "kernel", 75 rank, 79 and 87 extents,
+//   95 four float32 values, 111 random flag, 112 output name "", 116 optimizer flag,
+//   117 epochs completed, 125 CRC-32.
 std::string small_dense_bytes() {
   Checkpoint<float> c;
   c.input_shape = {3};
@@ -244,7 +255,7 @@ std::string small_dense_bytes() {
   dense.tensors = {{"kernel", Tensor<float>({2, 2}, 1.0f)}};
   c.layers = {dense};
   const std::string bytes = checkpoint_bytes(c);
-  REQUIRE(bytes.size() == 111);
+  REQUIRE(bytes.size() == 129);
   return bytes;
 }
 
@@ -267,18 +278,25 @@ TEST_CASE("every malformed field is refused, naming the byte where it starts") {
   };
   const std::string prefix = "load_checkpoint: 'bad.mcnn' is corrupt at byte ";
   CHECK(refusal(patched(bytes, 12, 3, 1)) == prefix + "12: scalar type 3, expected 4 or 8");
-  CHECK(refusal(patched(bytes, 13, 5, 4)) ==
-        prefix + "13: input shape has rank 5, at most 4 allowed");
-  CHECK(refusal(patched(bytes, 29, 0x7f000005, 4)) ==
-        prefix + "29: layer kind claims 2130706437 bytes, more than the limit 1048576");
-  CHECK(refusal(patched(bytes, 29, 0x10005, 4)) ==
-        prefix + "29: layer kind needs 65541 bytes, only 74 remain");
-  CHECK(refusal(patched(bytes, 73, 4, 8)) ==
-        prefix + "81: tensor data needs 32 bytes, only 26 remain");
-  CHECK(refusal(patched(bytes, 97, 2, 1)) == prefix + "97: random flag is 2, expected 0 or 1");
-  CHECK(refusal(patched(bytes, 98, 7, 1)) == prefix + "98: optimizer flag is 7, expected 0 or 1");
-  CHECK(refusal(patched(bytes, 99, ~std::uint64_t{0}, 8)) ==
-        prefix + "99: epochs completed is -1, expected >= 0");
+  CHECK(refusal(patched(bytes, 13, 0x7f000005, 4)) ==
+        prefix + "13: input name claims 2130706437 bytes, more than the limit 1048576");
+  CHECK(refusal(patched(bytes, 22, 5, 4)) ==
+        prefix + "22: input shape has rank 5, at most 4 allowed");
+  CHECK(refusal(patched(bytes, 38, 0x7f000005, 4)) ==
+        prefix + "38: layer kind claims 2130706437 bytes, more than the limit 1048576");
+  CHECK(refusal(patched(bytes, 38, 0x10005, 4)) ==
+        prefix + "38: layer kind needs 65541 bytes, only 83 remain");
+  CHECK(refusal(patched(bytes, 56, 0x1000, 4)) ==
+        prefix + "56: layer inputs claims 4096 items, more than the 65 remaining bytes can hold");
+  CHECK(refusal(patched(bytes, 60, 2, 1)) == prefix + "60: trainable flag is 2, expected 0 or 1");
+  CHECK(refusal(patched(bytes, 87, 4, 8)) ==
+        prefix + "95: tensor data needs 32 bytes, only 30 remain");
+  CHECK(refusal(patched(bytes, 111, 2, 1)) == prefix + "111: random flag is 2, expected 0 or 1");
+  CHECK(refusal(patched(bytes, 112, 0x7f000005, 4)) ==
+        prefix + "112: output name claims 2130706437 bytes, more than the limit 1048576");
+  CHECK(refusal(patched(bytes, 116, 7, 1)) == prefix + "116: optimizer flag is 7, expected 0 or 1");
+  CHECK(refusal(patched(bytes, 117, ~std::uint64_t{0}, 8)) ==
+        prefix + "117: epochs completed is -1, expected >= 0");
 }
 
 TEST_CASE("a config with a repeated key and impossible optimizer or random state are refused") {
@@ -287,7 +305,7 @@ TEST_CASE("a config with a repeated key and impossible optimizer or random state
   typename Checkpoint<float>::LayerEntry layer;
   layer.kind = "Dropout";
   layer.name = "x";
-  layer.config.set("a", "1").set("b", "2");  // keys at 49 and 59 ("b" itself at 63)
+  layer.config.set("a", "1").set("b", "2");  // keys at 58 and 68 ("b" itself at 72)
   layer.has_random = true;
   c.layers = {layer};
   c.has_optimizer = true;
@@ -295,11 +313,12 @@ TEST_CASE("a config with a repeated key and impossible optimizer or random state
   c.iterations = 4;
   const std::string bytes = checkpoint_bytes(c);
   // From the end: CRC 4, epochs 8, slot count 4, iterations 8, learning rate 8, optimizer config
-  // count 4, kind 4 + 3, optimizer flag 1, spare normal value 8, then the spare normal flag.
+  // count 4, kind 4 + 3, optimizer flag 1, output name 4 + 0, spare normal value 8, then the
+  // spare normal flag.
   const std::size_t iterations_at = bytes.size() - 24;
-  const std::size_t spare_flag_at = bytes.size() - 53;
-  CHECK_THROWS_WITH_AS(parse_checkpoint<float>("dup.mcnn", patched(bytes, 63, 'a', 1)),
-                       "load_checkpoint: 'dup.mcnn' is corrupt at byte 59: layer config has the "
+  const std::size_t spare_flag_at = bytes.size() - 57;
+  CHECK_THROWS_WITH_AS(parse_checkpoint<float>("dup.mcnn", patched(bytes, 72, 'a', 1)),
+                       "load_checkpoint: 'dup.mcnn' is corrupt at byte 68: layer config has the "
                        "key 'a' twice",
                        Error);
   CHECK_THROWS_WITH_AS(
@@ -344,8 +363,10 @@ TEST_CASE("a failed save leaves the previous file intact") {
 TEST_CASE("every layer kind is rebuilt from its config") {
   const std::vector<std::unique_ptr<Layer<float>>> layers = [] {
     std::vector<std::unique_ptr<Layer<float>>> all;
+    all.push_back(std::make_unique<Add<float>>());
     all.push_back(std::make_unique<AvgPool2D<float>>(3, 2, Padding::same));
     all.push_back(std::make_unique<BatchNorm<float>>(0.9, 1e-5));
+    all.push_back(std::make_unique<Concatenate<float>>(-1));
     all.push_back(std::make_unique<Conv2D<float>>(8, Size2(3, 5), 2, Padding::same, false));
     all.push_back(std::make_unique<Dense<float>>(7, false, Initializer::he_uniform));
     all.push_back(std::make_unique<Dropout<float>>(0.3));
@@ -382,8 +403,8 @@ TEST_CASE("optimizers and losses are rebuilt from their configs") {
 
 TEST_CASE("an unknown kind is refused with the list of known ones") {
   CHECK_THROWS_WITH_AS(make_layer<float>("Conv3D", Config()),
-                       "make_layer: unknown kind 'Conv3D'; known kinds: AveragePooling2D, "
-                       "BatchNormalization, Conv2D, Dense, Dropout, Flatten, "
+                       "make_layer: unknown kind 'Conv3D'; known kinds: Add, AveragePooling2D, "
+                       "BatchNormalization, Concatenate, Conv2D, Dense, Dropout, Flatten, "
                        "GlobalAveragePooling2D, LeakyReLU, MaxPooling2D, RandomAugmentation, ReLU, "
                        "Sigmoid, Softmax, Tanh",
                        Error);

@@ -177,6 +177,22 @@ TEST_CASE("plan() describes what build() allocates, for every layer kind") {
       CHECK(parameters[k]->trainable == plan.parameters[k].trainable);
     }
   }
+  // The merges plan and build on several inputs.
+  struct MergeCase {
+    std::unique_ptr<MergeLayer<float>> layer;
+    std::vector<Shape> inputs;
+  };
+  std::vector<MergeCase> merges;
+  merges.push_back({std::make_unique<Add<float>>(), {{3, 4, 4}, {3, 4, 4}, {3, 4, 4}}});
+  merges.push_back({std::make_unique<Concatenate<float>>(), {{2, 3, 3}, {4, 3, 3}}});
+  for (MergeCase& c : merges) {
+    CAPTURE(c.layer->kind());
+    kinds.insert(c.layer->kind());
+    const LayerPlan plan = c.layer->plan(c.inputs);
+    CHECK_FALSE(c.layer->built());
+    CHECK(c.layer->build(c.inputs) == plan.output_shape);
+    CHECK(plan.parameters.empty());
+  }
   CHECK(kinds.size() == layer_factories<float>().size());  // every registered kind is covered
 }
 

@@ -85,23 +85,19 @@ std::string read(const std::string& path) {
 // Records which hooks fit() calls, and optionally acts in them.
 struct Recorder : Callback<float> {
   std::vector<std::string> calls;
-  std::function<void(Index, Sequential<float>&, Optimizer<float>&)> at_epoch_begin;
-  std::function<bool(const EpochLogs&, Sequential<float>&, Optimizer<float>&)> at_epoch_end;
+  std::function<void(Index, Model<float>&, Optimizer<float>&)> at_epoch_begin;
+  std::function<bool(const EpochLogs&, Model<float>&, Optimizer<float>&)> at_epoch_end;
 
-  void on_train_begin(Sequential<float>&, Optimizer<float>&) override {
-    calls.push_back("train_begin");
-  }
-  void on_epoch_begin(Index epoch, Sequential<float>& m, Optimizer<float>& o) override {
+  void on_train_begin(Model<float>&, Optimizer<float>&) override { calls.push_back("train_begin"); }
+  void on_epoch_begin(Index epoch, Model<float>& m, Optimizer<float>& o) override {
     calls.push_back("epoch_begin " + std::to_string(epoch));
     if (at_epoch_begin) at_epoch_begin(epoch, m, o);
   }
-  bool on_epoch_end(const EpochLogs& logs, Sequential<float>& m, Optimizer<float>& o) override {
+  bool on_epoch_end(const EpochLogs& logs, Model<float>& m, Optimizer<float>& o) override {
     calls.push_back("epoch_end " + std::to_string(logs.epoch));
     return at_epoch_end ? at_epoch_end(logs, m, o) : false;
   }
-  void on_train_end(Sequential<float>&, Optimizer<float>&) override {
-    calls.push_back("train_end");
-  }
+  void on_train_end(Model<float>&, Optimizer<float>&) override { calls.push_back("train_end"); }
 };
 
 }  // namespace
@@ -213,7 +209,7 @@ TEST_CASE("Resuming from a checkpoint equals the uninterrupted run, bit for bit"
   Adam<float> adam(0.01);
   const std::string path = "test_fit_resume.ckpt";
   Recorder saver;
-  saver.at_epoch_end = [&](const EpochLogs& logs, Sequential<float>& model, Optimizer<float>& o) {
+  saver.at_epoch_end = [&](const EpochLogs& logs, Model<float>& model, Optimizer<float>& o) {
     if (logs.epoch == 0) model.save(path, &o, logs.epoch + 1);
     return false;
   };
@@ -255,10 +251,10 @@ TEST_CASE("Callbacks are called around epochs and on_epoch_end may stop training
   auto model = classifier(14);
   SGD<float> sgd(0.1);
   Recorder recorder;
-  recorder.at_epoch_begin = [](Index epoch, Sequential<float>&, Optimizer<float>& o) {
+  recorder.at_epoch_begin = [](Index epoch, Model<float>&, Optimizer<float>& o) {
     o.set_learning_rate(0.1 / static_cast<double>(epoch + 1));  // a schedule
   };
-  recorder.at_epoch_end = [](const EpochLogs& logs, Sequential<float>&, Optimizer<float>&) {
+  recorder.at_epoch_end = [](const EpochLogs& logs, Model<float>&, Optimizer<float>&) {
     return logs.epoch == 1;
   };
   auto options = quiet(5);
@@ -450,10 +446,10 @@ TEST_CASE("Ctrl-C stops fit() after the current batch and completed epochs stay 
   const auto previous = std::signal(SIGINT, user_handler);
   Recorder recorder;
   const std::string path = "test_fit_sigint.ckpt";
-  recorder.at_epoch_begin = [](Index epoch, Sequential<float>&, Optimizer<float>&) {
+  recorder.at_epoch_begin = [](Index epoch, Model<float>&, Optimizer<float>&) {
     if (epoch == 1) std::raise(SIGINT);  // as if the user pressed Ctrl-C
   };
-  recorder.at_epoch_end = [&](const EpochLogs& logs, Sequential<float>& m, Optimizer<float>& o) {
+  recorder.at_epoch_end = [&](const EpochLogs& logs, Model<float>& m, Optimizer<float>& o) {
     m.save(path, &o, logs.epoch + 1);
     return false;
   };

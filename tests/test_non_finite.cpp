@@ -17,7 +17,7 @@ namespace {
 class FileRecorder : public Callback<float> {
  public:
   explicit FileRecorder(std::string path) : path_(std::move(path)) {}
-  bool on_epoch_end(const EpochLogs&, Sequential<float>&, Optimizer<float>&) override {
+  bool on_epoch_end(const EpochLogs&, Model<float>&, Optimizer<float>&) override {
     bytes = testing::read_raw(path_);
     ++epochs;
     return false;

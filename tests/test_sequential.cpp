@@ -506,8 +506,8 @@ TEST_CASE("restore() refuses a checkpoint whose random streams or optimizer slot
 
   adam.prepare(small.parameters());
   auto saved = small.checkpoint(&adam);
-  REQUIRE(saved.optimizer_slots.size() == 4);  // m and v of the kernel and the bias
-  CHECK(saved.optimizer_slots[0].first == "m/0");
+  REQUIRE(saved.optimizer_slots.size() == 4);                 // m and v of the kernel and the bias
+  CHECK(saved.optimizer_slots[0].first == "m/dense/kernel");  // "<slot>/<parameter path>"
   auto fewer = saved;
   fewer.optimizer_slots.pop_back();
   CHECK_THROWS_WITH_AS(small.restore(fewer, &adam),

@@ -10,7 +10,7 @@
 namespace minicnn {
 
 template <typename T>
-class Sequential;
+class Model;
 
 // The figures of one finished epoch (epoch counts from 0).
 struct EpochLogs {
@@ -41,16 +41,15 @@ class Callback {
  public:
   virtual ~Callback() = default;
 
-  virtual void on_train_begin(Sequential<T>& /*model*/, Optimizer<T>& /*optimizer*/) {}
+  virtual void on_train_begin(Model<T>& /*model*/, Optimizer<T>& /*optimizer*/) {}
   // Before the first batch of `epoch`; schedules set the learning rate here.
-  virtual void on_epoch_begin(Index /*epoch*/, Sequential<T>& /*model*/,
-                              Optimizer<T>& /*optimizer*/) {}
+  virtual void on_epoch_begin(Index /*epoch*/, Model<T>& /*model*/, Optimizer<T>& /*optimizer*/) {}
   // After validation of an epoch; returning true stops training after this epoch.
-  virtual bool on_epoch_end(const EpochLogs& /*logs*/, Sequential<T>& /*model*/,
+  virtual bool on_epoch_end(const EpochLogs& /*logs*/, Model<T>& /*model*/,
                             Optimizer<T>& /*optimizer*/) {
     return false;
   }
-  virtual void on_train_end(Sequential<T>& /*model*/, Optimizer<T>& /*optimizer*/) {}
+  virtual void on_train_end(Model<T>& /*model*/, Optimizer<T>& /*optimizer*/) {}
 };
 
 }  // namespace minicnn

@@ -9,8 +9,10 @@
 #include <string>
 
 #include "minicnn/layers/activations.hpp"
+#include "minicnn/layers/add.hpp"
 #include "minicnn/layers/avg_pool2d.hpp"
 #include "minicnn/layers/batch_norm.hpp"
+#include "minicnn/layers/concatenate.hpp"
 #include "minicnn/layers/conv2d.hpp"
 #include "minicnn/layers/dense.hpp"
 #include "minicnn/layers/dropout.hpp"
@@ -52,8 +54,10 @@ std::unique_ptr<Base> make_from(const Factories<Base>& factories, const char* fa
 template <typename T>
 detail::Factories<Layer<T>>& layer_factories() {
   static detail::Factories<Layer<T>> factories = {
+      {"Add", Add<T>::from_config},
       {"AveragePooling2D", AvgPool2D<T>::from_config},
       {"BatchNormalization", BatchNorm<T>::from_config},
+      {"Concatenate", Concatenate<T>::from_config},
       {"Conv2D", Conv2D<T>::from_config},
       {"Dense", Dense<T>::from_config},
       {"Dropout", Dropout<T>::from_config},

@@ -5,8 +5,10 @@
 // therefore runs zero_grad -> forward -> backward -> step; skipping zero_grad accumulates the
 // gradients of several batches on purpose.
 //
-// Non-trainable parameters (BatchNorm's moving mean and variance) are state saved with the
-// weights and counted by summary(); they have no grad and optimizers skip them.
+// `trainable` is the parameter's role: a weight that gradients update, or (false) state saved with
+// the weights, such as BatchNorm's moving mean and variance, which has no grad and which
+// optimizers skip. Whether a weight is updated now also depends on its layer being frozen or not
+// (Layer::set_trainable), which the model decides: freezing changes no parameter.
 #pragma once
 
 #include <string>
@@ -27,6 +29,10 @@ struct Parameter {
   Tensor<T> value;
   Tensor<T> grad;  // shape of value when trainable, empty otherwise
   bool trainable;
+  // "<layer name>/<name>" (e.g. "conv2d_1/kernel") once a model has built the layer; empty for a
+  // parameter outside a model. Optimizers key their state by it (optimizers/slot_table.hpp), so a
+  // frozen, unfrozen or new layer leaves the other layers' state where it was.
+  std::string path;
 };
 
 }  // namespace minicnn

@@ -4,7 +4,7 @@
 // where a(x) is the mean over positions of channel `unit` of layer `layer`'s output (a Conv2D
 // filter's map), or output `unit` of a rank-1 layer (a Dense unit, a class score). Each step
 //   x <- clip(x + step_size * dJ/dx, low, high),   dJ/dx = da/dx - l2_decay x
-// with da/dx from Sequential::input_gradient (inference mode: BatchNorm with its moving
+// with da/dx from Model::input_gradient (inference mode: BatchNorm with its moving
 // statistics, Dropout as the identity). The clip keeps x in the range real inputs have; the
 // decay keeps it from growing without bound where the range does not. For a single linear
 // filter a(x) = <w, x> + b the ascent converges to x = w / l2_decay (inside the range): the
@@ -18,8 +18,8 @@
 #include <cstdint>
 
 #include "minicnn/error.hpp"
+#include "minicnn/model/model.hpp"
 #include "minicnn/random.hpp"
-#include "minicnn/sequential.hpp"
 
 namespace minicnn {
 
@@ -41,7 +41,7 @@ struct ActivationMaximization {
 
 // Returns x (1, input_shape...); `result`, when given, receives a(x) at that x.
 template <typename T>
-Tensor<T> maximize_activation(Sequential<T>& model, const ActivationMaximizationOptions& o,
+Tensor<T> maximize_activation(Model<T>& model, const ActivationMaximizationOptions& o,
                               ActivationMaximization* result = nullptr) {
   if (!model.built()) fail("maximize_activation: the model is not built; call build() first");
   if (o.layer < 0 || o.layer >= model.size())

@@ -11,7 +11,7 @@ namespace minicnn {
 
 // The output (C', H', W') of layer `layer` for the single sample `x` (1, input_shape...).
 template <typename T>
-Tensor<T> feature_maps(Sequential<T>& model, const Tensor<T>& x, Index layer) {
+Tensor<T> feature_maps(Model<T>& model, const Tensor<T>& x, Index layer) {
   if (x.rank() < 1 || x.dim(0) != 1)
     fail("feature_maps: expected one sample, of shape (1, ...), got ", x.shape());
   Tensor<T> maps = layer_output(model, x, layer);
@@ -24,8 +24,7 @@ Tensor<T> feature_maps(Sequential<T>& model, const Tensor<T>& x, Index layer) {
 
 // The channels of feature_maps(model, x, layer) side by side, each with its own range.
 template <typename T>
-Image feature_map_grid(Sequential<T>& model, const Tensor<T>& x, Index layer,
-                       GridOptions options = {}) {
+Image feature_map_grid(Model<T>& model, const Tensor<T>& x, Index layer, GridOptions options = {}) {
   Tensor<T> maps = feature_maps(model, x, layer);
   maps.reshape({maps.dim(0), 1, maps.dim(1), maps.dim(2)});
   return image_grid(maps, options);

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "minicnn/error.hpp"
-#include "minicnn/sequential.hpp"
+#include "minicnn/model/model.hpp"
 
 namespace minicnn {
 
@@ -47,7 +47,7 @@ inline std::vector<Index> patch_starts(Index size, Index patch, Index stride) {
 
 // x: one image (1, C, H, W); label: its true class.
 template <typename T>
-OcclusionMap occlusion_map(const Sequential<T>& model, const Tensor<T>& x, Index label,
+OcclusionMap occlusion_map(const Model<T>& model, const Tensor<T>& x, Index label,
                            const OcclusionOptions& options = {}) {
   if (x.rank() != 4 || x.dim(0) != 1)
     fail("occlusion_map: expected one image of shape (1, C, H, W), got ", x.shape());

@@ -8,14 +8,14 @@
 #include <cmath>
 
 #include "minicnn/error.hpp"
-#include "minicnn/sequential.hpp"
+#include "minicnn/model/model.hpp"
 
 namespace minicnn {
 
 // x: one image (1, C, H, W); label: the class whose output (the model's last layer, (K)) is
 // differentiated. Returns (H, W).
 template <typename T>
-Tensor<double> saliency_map(Sequential<T>& model, const Tensor<T>& x, Index label) {
+Tensor<double> saliency_map(Model<T>& model, const Tensor<T>& x, Index label) {
   if (x.rank() != 4 || x.dim(0) != 1)
     fail("saliency_map: expected one image of shape (1, C, H, W), got ", x.shape());
   const Index last = model.size() - 1;

@@ -25,7 +25,7 @@
 
 #include "minicnn/callback.hpp"
 #include "minicnn/callbacks/metric_monitor.hpp"
-#include "minicnn/sequential.hpp"
+#include "minicnn/model/model.hpp"
 
 namespace minicnn {
 
@@ -41,7 +41,7 @@ class EarlyStopping : public Callback<T> {
     if (patience < 0) fail("EarlyStopping: expected patience >= 0, got ", patience);
   }
 
-  void on_train_begin(Sequential<T>&, Optimizer<T>&) override {
+  void on_train_begin(Model<T>&, Optimizer<T>&) override {
     monitor_.reset();
     wait_ = 0;
     best_epoch_ = -1;
@@ -50,7 +50,7 @@ class EarlyStopping : public Callback<T> {
   }
 
   // wait = 0 on improvement, wait + 1 otherwise; stop when wait >= patience (and epoch > 0).
-  bool on_epoch_end(const EpochLogs& logs, Sequential<T>& model, Optimizer<T>&) override {
+  bool on_epoch_end(const EpochLogs& logs, Model<T>& model, Optimizer<T>&) override {
     const bool improved = monitor_.update(logs);
     // A first epoch that does not improve (NaN) still gives a copy to restore, as in Keras.
     if (improved || (restore_best_weights_ && !has_best_weights_)) {
@@ -67,7 +67,7 @@ class EarlyStopping : public Callback<T> {
     return true;
   }
 
-  void on_train_end(Sequential<T>& model, Optimizer<T>&) override {
+  void on_train_end(Model<T>& model, Optimizer<T>&) override {
     if (!restore_best_weights_ || !has_best_weights_) return;
     const auto& parameters = model.parameters();
     for (std::size_t i = 0; i < parameters.size(); ++i)
@@ -87,7 +87,7 @@ class EarlyStopping : public Callback<T> {
 
  private:
   // Copy-assignment reuses each tensor's storage, so only the first copy allocates.
-  void copy_weights(Sequential<T>& model) {
+  void copy_weights(Model<T>& model) {
     const auto& parameters = model.parameters();
     best_weights_.resize(parameters.size());
     for (std::size_t i = 0; i < parameters.size(); ++i)

@@ -38,7 +38,7 @@ class StepDecay : public Callback<T> {
     return initial_ * std::pow(factor_, static_cast<double>(epoch / step_epochs_));
   }
 
-  void on_epoch_begin(Index epoch, Sequential<T>&, Optimizer<T>& optimizer) override {
+  void on_epoch_begin(Index epoch, Model<T>&, Optimizer<T>& optimizer) override {
     optimizer.set_learning_rate(learning_rate(epoch));
   }
 
@@ -69,7 +69,7 @@ class CosineDecay : public Callback<T> {
     return minimum_ + (initial_ - minimum_) * (1.0 + std::cos(kPi * progress)) / 2.0;
   }
 
-  void on_epoch_begin(Index epoch, Sequential<T>&, Optimizer<T>& optimizer) override {
+  void on_epoch_begin(Index epoch, Model<T>&, Optimizer<T>& optimizer) override {
     optimizer.set_learning_rate(learning_rate(epoch));
   }
 
@@ -111,13 +111,13 @@ class ReduceLROnPlateau : public Callback<T> {
     if (!(min_lr >= 0.0)) fail("ReduceLROnPlateau: expected min_lr >= 0, got ", min_lr);
   }
 
-  void on_train_begin(Sequential<T>&, Optimizer<T>&) override {
+  void on_train_begin(Model<T>&, Optimizer<T>&) override {
     monitor_.reset();
     wait_ = 0;
     cooldown_counter_ = 0;
   }
 
-  bool on_epoch_end(const EpochLogs& logs, Sequential<T>&, Optimizer<T>& optimizer) override {
+  bool on_epoch_end(const EpochLogs& logs, Model<T>&, Optimizer<T>& optimizer) override {
     const double value = logs.get(monitor_.metric());
     if (cooldown_counter_ > 0) {
       --cooldown_counter_;

@@ -21,7 +21,7 @@
 
 #include "minicnn/callback.hpp"
 #include "minicnn/callbacks/metric_monitor.hpp"
-#include "minicnn/sequential.hpp"
+#include "minicnn/model/model.hpp"
 
 namespace minicnn {
 
@@ -37,7 +37,7 @@ class ModelCheckpoint : public Callback<T> {
     file_path(1);  // refuses a malformed placeholder now rather than after the first epoch
   }
 
-  bool on_epoch_end(const EpochLogs& logs, Sequential<T>& model, Optimizer<T>& optimizer) override {
+  bool on_epoch_end(const EpochLogs& logs, Model<T>& model, Optimizer<T>& optimizer) override {
     if (save_best_only_ && !monitor_.update(logs)) return false;
     last_saved_ = file_path(logs.epoch + 1);
     model.save(last_saved_, &optimizer, logs.epoch + 1);

@@ -2,14 +2,16 @@
 // specifies it byte by byte; in short, all integers little-endian and fixed-width:
 //
 //   magic        8 bytes  "MCNNCKPT"
-//   version      u32      1
+//   version      u32      2
 //   scalar       u8       4 (float32) or 8 (float64): how tensor values are stored
-//   input shape  shape    (one sample)
+//   input        name (string), shape (one sample)
 //   layers       u32 count, then per layer: kind, name (strings), config (u32 count, then key
-//                and value strings), tensors (u32 count, then named tensors), u8 has_random,
-//                and when 1: 4 x u64 state words, u8 has_spare_normal, f64 spare_normal
+//                and value strings), inputs (u32 count, then names), u8 trainable, tensors (u32
+//                count, then named tensors), u8 has_random, and when 1: 4 x u64 state words, u8
+//                has_spare_normal, f64 spare_normal
+//   output       name (string) of the layer whose output is the model's
 //   optimizer    u8 present; when 1: kind, config, f64 learning rate, i64 iterations, u32
-//                count and named tensors (the slots)
+//                count and named tensors (the slots, "<slot>/<parameter path>")
 //   epochs       i64      epochs completed
 //   crc32        u32      CRC-32 (zlib's) of every byte before it
 //
@@ -22,6 +24,10 @@
 // version, the length and the checksum before it reads anything else, then bounds every count
 // and size by the bytes that remain, so a corrupt or truncated file is refused with an Error
 // naming the file, and never makes minicnn allocate what a broken header claims.
+//
+// Version 1 files (chains, before graphs were stored) still load: no input name ("input"), no
+// inputs, trainable flags or output name (each layer reads the one before; none is frozen), and
+// optimizer slots named by parameter position ("m/3"), which are renamed by path.
 #pragma once
 
 #include <fcntl.h>
@@ -47,7 +53,8 @@ namespace minicnn {
 namespace checkpoint_format {
 
 inline constexpr char kMagic[8] = {'M', 'C', 'N', 'N', 'C', 'K', 'P', 'T'};
-inline constexpr std::uint32_t kVersion = 1;
+inline constexpr std::uint32_t kVersion = 2;
+inline constexpr std::uint32_t kOldestVersion = 1;
 inline constexpr std::uint32_t kMaxString = 1u << 20;
 inline constexpr std::size_t kHeaderBytes = 8 + 4 + 1;
 inline constexpr std::size_t kChecksumBytes = 4;
@@ -267,6 +274,33 @@ class Reader {
 
 }  // namespace checkpoint_format
 
+namespace checkpoint_format {
+
+// Version 1 named a slot "<slot>/<position>", the position counting every tensor of every layer
+// in order; its path is "<layer name>/<tensor name>" (Parameter::path). A name that is not of that
+// form is kept, and refused later by the model that reads it.
+template <typename T>
+void name_slots_by_path(Checkpoint<T>& c) {
+  std::vector<std::string> paths;
+  for (const auto& layer : c.layers)
+    for (const auto& tensor : layer.tensors)
+      paths.push_back(layer.name + "/" + tensor.first);
+  for (auto& slot : c.optimizer_slots) {
+    std::string& name = slot.first;
+    const std::size_t slash = name.find('/');
+    if (slash == std::string::npos || slash + 1 == name.size()) continue;
+    std::size_t position = 0;
+    bool digits = true;
+    for (std::size_t i = slash + 1; i < name.size() && digits; ++i) {
+      digits = name[i] >= '0' && name[i] <= '9' && position < paths.size();
+      position = position * 10 + static_cast<std::size_t>(name[i] - '0');
+    }
+    if (digits && position < paths.size()) name = name.substr(0, slash + 1) + paths[position];
+  }
+}
+
+}  // namespace checkpoint_format
+
 // The bytes of a checkpoint file, values stored as T (float32 for float, float64 for double).
 template <typename T>
 std::string checkpoint_bytes(const Checkpoint<T>& c) {
@@ -276,12 +310,17 @@ std::string checkpoint_bytes(const Checkpoint<T>& c) {
   w.bytes(checkpoint_format::kMagic, sizeof checkpoint_format::kMagic);
   w.integer(checkpoint_format::kVersion);
   w.integer(scalar);
+  w.string(c.input_name);
   w.shape(c.input_shape);
   w.integer(static_cast<std::uint32_t>(c.layers.size()));
   for (const auto& layer : c.layers) {
     w.string(layer.kind);
     w.string(layer.name);
     w.config(layer.config);
+    w.integer(static_cast<std::uint32_t>(layer.inputs.size()));
+    for (const std::string& input : layer.inputs)
+      w.string(input);
+    w.integer(static_cast<std::uint8_t>(layer.trainable ? 1 : 0));
     w.tensors(layer.tensors, scalar);
     w.integer(static_cast<std::uint8_t>(layer.has_random ? 1 : 0));
     if (layer.has_random) {
@@ -291,6 +330,7 @@ std::string checkpoint_bytes(const Checkpoint<T>& c) {
       w.real64(layer.random.spare_normal);
     }
   }
+  w.string(c.output_name);
   w.integer(static_cast<std::uint8_t>(c.has_optimizer ? 1 : 0));
   if (c.has_optimizer) {
     w.string(c.optimizer_kind);
@@ -323,9 +363,9 @@ Checkpoint<T> parse_checkpoint(const std::string& path, const std::string& bytes
   for (std::size_t i = 0; i < sizeof f::kMagic; ++i)
     header.integer<std::uint8_t>("magic");
   const auto version = header.integer<std::uint32_t>("version");
-  if (version != f::kVersion)
+  if (version < f::kOldestVersion || version > f::kVersion)
     fail("load_checkpoint: '", path, "' has format version ", version,
-         "; this minicnn reads version ", f::kVersion);
+         "; this minicnn reads versions ", f::kOldestVersion, " to ", f::kVersion);
   const std::size_t body = bytes.size() - f::kChecksumBytes;
   f::Reader trailer(path, bytes.data() + body, f::kChecksumBytes);
   const auto stored = trailer.integer<std::uint32_t>("checksum");
@@ -341,14 +381,22 @@ Checkpoint<T> parse_checkpoint(const std::string& path, const std::string& bytes
   if (scalar != 4 && scalar != 8)
     r.corrupt(detail::concat("scalar type ", int(scalar), ", expected 4 or 8"));
 
+  const bool graph = version >= 2;
   Checkpoint<T> c;
+  if (graph) c.input_name = r.string("input name");
   c.input_shape = r.shape("input shape");
-  const auto layers = r.count("layer count", 16);
+  const auto layers = r.count("layer count", graph ? 22 : 16);
   for (std::uint32_t i = 0; i < layers; ++i) {
     typename Checkpoint<T>::LayerEntry layer;
     layer.kind = r.string("layer kind");
     layer.name = r.string("layer name");
     layer.config = r.config("layer config");
+    if (graph) {
+      const auto inputs = r.count("layer inputs", 4);
+      for (std::uint32_t k = 0; k < inputs; ++k)
+        layer.inputs.push_back(r.string("layer input"));
+      layer.trainable = r.flag("trainable flag");
+    }
     layer.tensors = r.template tensors<T>("layer tensors", scalar);
     layer.has_random = r.flag("random flag");
     if (layer.has_random) {
@@ -359,6 +407,10 @@ Checkpoint<T> parse_checkpoint(const std::string& path, const std::string& bytes
     }
     c.layers.push_back(std::move(layer));
   }
+  if (graph)
+    c.output_name = r.string("output name");
+  else
+    c.link_as_chain();
   c.has_optimizer = r.flag("optimizer flag");
   if (c.has_optimizer) {
     c.optimizer_kind = r.string("optimizer kind");
@@ -366,6 +418,7 @@ Checkpoint<T> parse_checkpoint(const std::string& path, const std::string& bytes
     c.learning_rate = r.real64("learning rate");
     c.iterations = r.non_negative("iterations");
     c.optimizer_slots = r.template tensors<T>("optimizer slots", scalar);
+    if (!graph) f::name_slots_by_path(c);
   }
   c.epochs_completed = r.non_negative("epochs completed");
   if (r.remaining() != 0)

@@ -1,0 +1,448 @@
+// Graph<T>: the engine every model runs on. A model is a directed acyclic graph of layers
+// (Keras's functional model); Sequential is the chain special case (model/sequential.hpp).
+//
+// Vertices are kept in the order they were added, and a vertex reads only vertices added before it,
+// so that order is a topological order: the forward walk runs the vertices in it, the backward
+// walk runs them in reverse. One walk of each kind serves training, evaluation, prediction and the
+// gradients with respect to the input.
+//
+// Gradients (backward):
+//   - A tensor read by several layers (a residual block's input) receives the SUM of their
+//     gradients: the first consumer met on the way back writes it, the later ones write into a
+//     scratch tensor that is then added (Layer::backward overwrites dx, as PyTorch's autograd
+//     functions return their gradient).
+//   - A vertex "learns" when its layer has trainable parameters and is not frozen. A vertex needs
+//     the gradient of its output only when it or some vertex upstream of it learns; a layer whose
+//     inputs all come from vertices upstream of which nothing learns computes no input gradient
+//     (Layer::backward_parameters), and a layer with nothing learning upstream and itself is not
+//     walked at all. In a chain this is "backward stops at the first layer that learns".
+//   - Gradient tensors are reused by liveness: a vertex's output gradient lives from the first
+//     write (by its last consumer) until the vertex's own backward has read it. A chain needs two.
+//
+// Inference buffers are reused the same way: an activation lives until its last consumer has run,
+// so a chain runs on two buffers (ping-pong) and a deep ResNet on a few, not on one per layer.
+// Training keeps every vertex's output, since backward reads them.
+//
+// The plans (which vertex writes which buffer) depend only on the graph and on which layers are
+// frozen, never on the data or the thread count, so results are reproducible.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "minicnn/error.hpp"
+#include "minicnn/layer.hpp"
+#include "minicnn/layers/merge.hpp"
+
+namespace minicnn {
+
+template <typename T>
+class Graph {
+ public:
+  struct Vertex {
+    std::string name;                 // the layer's name, or the input's
+    std::shared_ptr<Layer<T>> layer;  // null for the model's input
+    std::vector<Index> inputs;        // vertices read, each added before this one
+    std::vector<Index> consumers;     // vertices that read this one (set by build)
+    Shape shape;                      // one sample of the output (of an input: given; else: build)
+  };
+
+  // ---- Structure -------------------------------------------------------------------------------
+
+  Index add_input(std::string name, const Shape& shape) {
+    vertices_.push_back({std::move(name), nullptr, {}, {}, shape});
+    return size() - 1;
+  }
+  Index add_layer(std::shared_ptr<Layer<T>> layer, std::vector<Index> inputs) {
+    std::string name = layer->name();
+    vertices_.push_back({std::move(name), std::move(layer), std::move(inputs), {}, {}});
+    return size() - 1;
+  }
+
+  Index size() const { return static_cast<Index>(vertices_.size()); }
+  const Vertex& vertex(Index v) const { return vertices_[static_cast<std::size_t>(v)]; }
+  Vertex& vertex(Index v) { return vertices_[static_cast<std::size_t>(v)]; }
+  bool is_input(Index v) const { return vertex(v).layer == nullptr; }
+
+  // The vertex with this name, or -1.
+  Index find(const std::string& name) const {
+    for (Index v = 0; v < size(); ++v)
+      if (vertex(v).name == name) return v;
+    return -1;
+  }
+
+  Index input() const { return input_; }
+  // How many activation buffers inference uses (two for a chain), once built.
+  Index activation_buffers() const { return activation_slots_; }
+  Index output() const { return output_; }
+
+  // ---- Build -----------------------------------------------------------------------------------
+
+  // Output shape of each vertex, from Layer::plan: allocates nothing, so a checkpoint's graph can
+  // be checked against its stored tensors before anything is built. `visit(v, plan, input)` sees
+  // each layer's plan and the shape of its (first) input. Throws when the graph is not a model: no
+  // input or several, an output that is not a vertex, a layer that does not lead to the output.
+  template <typename Visit>
+  std::vector<Shape> plan(Index output, const char* who, Visit&& visit) const {
+    check_structure(output, who);
+    std::vector<Shape> shapes(vertices_.size());
+    for (Index v = 0; v < size(); ++v) {
+      const Vertex& vertex = this->vertex(v);
+      if (vertex.layer == nullptr) {
+        shapes[static_cast<std::size_t>(v)] = vertex.shape;
+        continue;
+      }
+      LayerPlan plan;
+      if (const MergeLayer<T>* merge = std::as_const(*vertex.layer).as_merge())
+        plan = merge->plan(input_shapes(v, shapes));
+      else
+        plan = vertex.layer->plan(shapes[static_cast<std::size_t>(vertex.inputs[0])]);
+      visit(v, plan, shapes[static_cast<std::size_t>(vertex.inputs[0])]);
+      shapes[static_cast<std::size_t>(v)] = plan.output_shape;
+    }
+    return shapes;
+  }
+
+  // Builds every layer in order; layer number k (counting layers, not inputs) draws its initial
+  // weights from the k-th fork of Random(seed), so a layer's weights do not depend on how many
+  // numbers the layers before it drew. Then plans the buffers of inference.
+  void build(Index output, std::uint64_t seed, const char* who) {
+    plan(output, who, [](Index, const LayerPlan&, const Shape&) {});
+    Random root(seed);
+    for (Index v = 0; v < size(); ++v) {
+      Vertex& vertex = this->vertex(v);
+      if (vertex.layer == nullptr) continue;
+      Random random = root.fork();
+      if (MergeLayer<T>* merge = vertex.layer->as_merge()) {
+        std::vector<Shape> shapes;
+        for (Index input : vertex.inputs)
+          shapes.push_back(this->vertex(input).shape);
+        vertex.shape = merge->build(shapes);
+      } else {
+        vertex.shape = vertex.layer->build(this->vertex(vertex.inputs[0]).shape, random);
+      }
+      for (Index input : vertex.inputs) {
+        auto& consumers = this->vertex(input).consumers;
+        if (std::find(consumers.begin(), consumers.end(), v) == consumers.end())
+          consumers.push_back(v);
+      }
+    }
+    output_ = output;
+    for (Index v = 0; v < size(); ++v)
+      if (is_input(v)) input_ = v;
+    plan_inference();
+    training_.outputs.resize(vertices_.size());
+    training_.values.assign(vertices_.size(), nullptr);
+    probe_.outputs.resize(vertices_.size());
+    probe_.values.assign(vertices_.size(), nullptr);
+  }
+
+  // ---- Training: forward, then backward --------------------------------------------------------
+
+  // Runs vertices [0, last] on x in training mode (a frozen layer that asks for it in inference
+  // mode) and returns the output of `last`. Every output is kept for backward().
+  const Tensor<T>& forward(const Tensor<T>& x, Index last) {
+    run_forward(training_, x, last, /*training=*/true);
+    return *training_.values[static_cast<std::size_t>(last)];
+  }
+
+  // The tensor the loss writes dL/d(output of `from`) into, before backward(from). Plans the walk
+  // when the graph's frozen layers changed since the last plan (no allocation otherwise).
+  Tensor<T>& output_gradient(Index from) {
+    training_.plan.make(*this, from, /*to_input=*/false);
+    return training_.gradient_of(from);
+  }
+
+  // dL/d(every parameter that learns) += from dL/d(output of `from`) as the last
+  // output_gradient(from) holds it, back through the last forward(). Walks only what needs a
+  // gradient (see the top of this file).
+  void backward() { run_backward(training_, /*training=*/true); }
+
+  // The output of vertex v in the last training forward (for messages: the first non-finite one).
+  const Tensor<T>& training_output(Index v) const {
+    return *training_.values[static_cast<std::size_t>(v)];
+  }
+
+  // ---- The gradient with respect to the input (inference mode) -------------------------------
+
+  // Runs vertices [0, target] in inference mode, then differentiates sum(seed * output of target)
+  // back to the input: writes dL/dx into dx, adds dL/dp into every trainable parameter's grad
+  // (frozen or not: saliency asks what the function depends on) and returns the output of
+  // `target`. Reads and changes nothing of training; keeps its own buffers.
+  const Tensor<T>& input_gradient(const Tensor<T>& x, Index target, const Tensor<T>& seed,
+                                  Tensor<T>& dx) {
+    run_forward(probe_, x, target, /*training=*/false);
+    probe_.plan.make(*this, target, /*to_input=*/true);
+    probe_.gradient_of(target) = seed;
+    run_backward(probe_, /*training=*/false);
+    dx = probe_.gradient_of(input_);
+    return *probe_.values[static_cast<std::size_t>(target)];
+  }
+
+  // ---- Inference -------------------------------------------------------------------------------
+
+  // Buffers of one inference call; each call (thread) needs its own.
+  struct Workspace {
+    Tensor<T> x, y;                              // the batch, gathered
+    std::vector<Tensor<T>> activations;          // shared by vertices whose lives do not overlap
+    std::vector<const Tensor<T>*> merge_inputs;  // a merge's inputs, gathered per call
+  };
+
+  // Runs vertices [0, last] on x in inference mode and returns the output of `last`. Const: the
+  // layers' inference changes nothing (layer.hpp), so threads may infer at once, each with its own
+  // workspace.
+  const Tensor<T>& infer(const Tensor<T>& x, Index last, Workspace& workspace) const {
+    workspace.activations.resize(static_cast<std::size_t>(activation_slots_));
+    const auto value = [&](Index v) -> const Tensor<T>& {
+      return v == input_ ? x : workspace.activations[activation_slot(v)];
+    };
+    for (Index v = 0; v <= last; ++v) {
+      const Vertex& vertex = this->vertex(v);
+      if (vertex.layer == nullptr) continue;
+      Tensor<T>& output = workspace.activations[activation_slot(v)];
+      if (MergeLayer<T>* merge = vertex.layer->as_merge()) {
+        workspace.merge_inputs.clear();
+        for (Index input : vertex.inputs)
+          workspace.merge_inputs.push_back(&value(input));
+        merge->forward_inputs(workspace.merge_inputs, output, Mode::inference);
+      } else {
+        vertex.layer->forward(value(vertex.inputs[0]), output, Mode::inference);
+      }
+    }
+    return value(last);
+  }
+
+ private:
+  // Which vertex writes which gradient buffer, for one starting vertex and one set of frozen
+  // layers: the backward walk decided once, run many times.
+  struct BackwardPlan {
+    struct Step {
+      Index vertex;
+      std::vector<Index> targets;     // per input: the input vertex that needs dL/dinput, or -1
+      std::vector<char> accumulates;  // per input: 1 when another consumer wrote it first
+      bool input_gradients = false;   // any target: else backward_parameters()
+    };
+    Index from = -1;
+    bool to_input = false;
+    std::vector<char> frozen;  // per vertex, as planned
+    std::vector<Step> steps;   // in the order they run: reverse topological
+    std::vector<Index> slot;   // per vertex: its gradient's buffer, or -1
+    Index slots = 0;
+
+    bool current(const Graph& graph, Index start, bool input) const {
+      if (start != from || input != to_input || frozen.size() != graph.vertices_.size())
+        return false;
+      for (std::size_t v = 0; v < frozen.size(); ++v)
+        if (frozen[v] != graph.frozen(static_cast<Index>(v))) return false;
+      return true;
+    }
+
+    void make(const Graph& graph, Index start, bool input) {
+      if (current(graph, start, input)) return;
+      const std::size_t n = graph.vertices_.size();
+      from = start;
+      to_input = input;
+      frozen.resize(n);
+      for (std::size_t v = 0; v < n; ++v)
+        frozen[v] = graph.frozen(static_cast<Index>(v));
+      // upstream[v]: v or a vertex upstream of v learns (or, towards the input, is the input).
+      std::vector<char> upstream(n, 0);
+      for (std::size_t v = 0; v < n; ++v) {
+        const Vertex& vertex = graph.vertices_[v];
+        upstream[v] = vertex.layer == nullptr ? to_input : graph.learns(static_cast<Index>(v));
+        for (Index i : vertex.inputs)
+          upstream[v] = upstream[v] || upstream[static_cast<std::size_t>(i)];
+      }
+      steps.clear();
+      slot.assign(n, -1);
+      slots = 0;
+      std::vector<Index> free;
+      const auto take = [&] {
+        if (free.empty()) return slots++;
+        const Index s = free.back();
+        free.pop_back();
+        return s;
+      };
+      slot[static_cast<std::size_t>(from)] = take();
+      for (Index v = from; v >= 0; --v) {
+        const auto k = static_cast<std::size_t>(v);
+        const Vertex& vertex = graph.vertices_[k];
+        if (slot[k] < 0 || vertex.layer == nullptr || !upstream[k]) continue;
+        Step step{v, {}, {}, false};
+        for (Index i : vertex.inputs) {
+          const auto m = static_cast<std::size_t>(i);
+          if (!upstream[m]) {
+            step.targets.push_back(-1);
+            step.accumulates.push_back(0);
+            continue;
+          }
+          step.targets.push_back(i);
+          step.accumulates.push_back(slot[m] >= 0);
+          if (slot[m] < 0) slot[m] = take();
+          step.input_gradients = true;
+        }
+        steps.push_back(std::move(step));
+        free.push_back(slot[k]);  // v's output gradient has been read: its buffer is free
+      }
+    }
+  };
+
+  // The buffers of one kind of walk: training's, or input_gradient's.
+  struct Pass {
+    std::vector<Tensor<T>> outputs;        // per vertex, its last forward output
+    std::vector<const Tensor<T>*> values;  // per vertex: the input tensor or outputs[v]
+    BackwardPlan plan;
+    std::vector<Tensor<T>> gradients;  // plan.slots buffers
+    std::vector<Tensor<T>> scratch;    // dL/dinput of a consumer that is not the first
+    std::vector<const Tensor<T>*> merge_inputs;
+    std::vector<Tensor<T>*> merge_gradients;
+
+    Tensor<T>& gradient_of(Index v) {
+      gradients.resize(static_cast<std::size_t>(plan.slots));
+      return gradients[static_cast<std::size_t>(plan.slot[static_cast<std::size_t>(v)])];
+    }
+  };
+
+  bool frozen(Index v) const {
+    const Vertex& vertex = this->vertex(v);
+    return vertex.layer != nullptr && !vertex.layer->trainable();
+  }
+  bool learns(Index v) const {
+    const Vertex& vertex = this->vertex(v);
+    if (vertex.layer == nullptr || !vertex.layer->trainable()) return false;
+    for (const Parameter<T>* p : std::as_const(*vertex.layer).parameters())
+      if (p->trainable) return true;
+    return false;
+  }
+  Mode training_mode(const Layer<T>& layer) const {
+    return !layer.trainable() && layer.frozen_runs_inference() ? Mode::inference : Mode::training;
+  }
+
+  std::vector<Shape> input_shapes(Index v, const std::vector<Shape>& shapes) const {
+    std::vector<Shape> result;
+    for (Index input : vertex(v).inputs)
+      result.push_back(shapes[static_cast<std::size_t>(input)]);
+    return result;
+  }
+
+  void check_structure(Index output, const char* who) const {
+    Index inputs = 0;
+    for (Index v = 0; v < size(); ++v)
+      inputs += is_input(v);
+    if (inputs != 1) fail(who, ": expected a model with 1 input, got ", inputs);
+    if (output < 0 || output >= size())
+      fail(who, ": expected an output among the model's ", size(), " vertices, got ", output);
+    if (is_input(output)) fail(who, ": expected a layer as the output, got the input");
+    // Every layer must lead to the output: one leading nowhere would run for nothing.
+    std::vector<char> used(vertices_.size(), 0);
+    used[static_cast<std::size_t>(output)] = 1;
+    for (Index v = output; v >= 0; --v)
+      if (used[static_cast<std::size_t>(v)])
+        for (Index input : vertex(v).inputs)
+          used[static_cast<std::size_t>(input)] = 1;
+    for (Index v = 0; v < size(); ++v)
+      if (!used[static_cast<std::size_t>(v)])
+        fail(who, ": ",
+             is_input(v) ? "the input '" + vertex(v).name + "'" : vertex(v).layer->label(),
+             " does not lead to the output ", vertex(output).layer->label(),
+             "; every layer of a model must");
+  }
+
+  // Inference buffers by liveness: a vertex takes a free buffer, and gives back each input's once
+  // the vertex is its input's last consumer. The output's is never given back.
+  void plan_inference() {
+    activation_slot_.assign(vertices_.size(), -1);
+    activation_slots_ = 0;
+    std::vector<Index> free;
+    for (Index v = 0; v < size(); ++v) {
+      const Vertex& vertex = this->vertex(v);
+      if (vertex.layer == nullptr) continue;
+      Index s;
+      if (free.empty()) {
+        s = activation_slots_++;
+      } else {
+        s = free.back();
+        free.pop_back();
+      }
+      activation_slot_[static_cast<std::size_t>(v)] = s;
+      for (Index input : vertex.inputs) {
+        const Vertex& source = this->vertex(input);
+        if (source.layer != nullptr && input != output_ && source.consumers.back() == v &&
+            std::find(free.begin(), free.end(), activation_slot(input)) == free.end())
+          free.push_back(activation_slot(input));
+      }
+    }
+  }
+  std::size_t activation_slot(Index v) const {
+    return static_cast<std::size_t>(activation_slot_[static_cast<std::size_t>(v)]);
+  }
+
+  void run_forward(Pass& pass, const Tensor<T>& x, Index last, bool training) {
+    pass.values[static_cast<std::size_t>(input_)] = &x;
+    for (Index v = 0; v <= last; ++v) {
+      const auto k = static_cast<std::size_t>(v);
+      const Vertex& vertex = vertices_[k];
+      if (vertex.layer == nullptr) continue;
+      const Mode mode = training ? training_mode(*vertex.layer) : Mode::inference;
+      if (MergeLayer<T>* merge = vertex.layer->as_merge()) {
+        pass.merge_inputs.clear();
+        for (Index input : vertex.inputs)
+          pass.merge_inputs.push_back(pass.values[static_cast<std::size_t>(input)]);
+        merge->forward_inputs(pass.merge_inputs, pass.outputs[k], mode);
+      } else {
+        vertex.layer->forward(*pass.values[static_cast<std::size_t>(vertex.inputs[0])],
+                              pass.outputs[k], mode);
+      }
+      pass.values[k] = &pass.outputs[k];
+    }
+  }
+
+  void run_backward(Pass& pass, bool training) {
+    pass.gradients.resize(static_cast<std::size_t>(pass.plan.slots));
+    for (const auto& step : pass.plan.steps) {
+      const auto k = static_cast<std::size_t>(step.vertex);
+      const Vertex& vertex = vertices_[k];
+      const Mode mode = training ? training_mode(*vertex.layer) : Mode::inference;
+      const Tensor<T>& dy = pass.gradient_of(step.vertex);
+      if (pass.scratch.size() < step.targets.size()) pass.scratch.resize(step.targets.size());
+      // Where input j's gradient goes: its buffer when this step writes it first, else scratch j.
+      const auto destination = [&](std::size_t j) -> Tensor<T>* {
+        if (step.targets[j] < 0) return nullptr;
+        return step.accumulates[j] ? &pass.scratch[j] : &pass.gradient_of(step.targets[j]);
+      };
+      if (MergeLayer<T>* merge = vertex.layer->as_merge()) {
+        pass.merge_inputs.clear();
+        pass.merge_gradients.clear();
+        for (std::size_t j = 0; j < vertex.inputs.size(); ++j) {
+          pass.merge_inputs.push_back(pass.values[static_cast<std::size_t>(vertex.inputs[j])]);
+          pass.merge_gradients.push_back(destination(j));
+        }
+        merge->backward_inputs(pass.merge_inputs, pass.outputs[k], dy, pass.merge_gradients, mode);
+      } else {
+        const Tensor<T>& x = *pass.values[static_cast<std::size_t>(vertex.inputs[0])];
+        if (step.input_gradients)
+          vertex.layer->backward(x, pass.outputs[k], dy, *destination(0), mode);
+        else
+          vertex.layer->backward_parameters(x, pass.outputs[k], dy, pass.scratch[0], mode);
+      }
+      for (std::size_t j = 0; j < step.targets.size(); ++j)
+        if (step.targets[j] >= 0 && step.accumulates[j])
+          pass.gradient_of(step.targets[j]).vector() += pass.scratch[j].vector();
+    }
+  }
+
+  std::vector<Vertex> vertices_;
+  Index input_ = -1;
+  Index output_ = -1;
+  std::vector<Index> activation_slot_;  // per vertex: its inference buffer, or -1 (the input)
+  Index activation_slots_ = 0;
+  Pass training_;
+  Pass probe_;  // input_gradient's, apart from training's
+};
+
+}  // namespace minicnn
