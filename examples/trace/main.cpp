@@ -186,9 +186,9 @@ void loss(Sequential<float>& model, Trace& trace) {
 
 // dy_(i-1) = layer_i.backward(y_(i-1), y_i, dy_i) from the last layer before the Softmax down to
 // the first, printing each layer's |dL/dinput| and its parameters' |dL/dp|. backward() adds into
-// the parameters' grad, so they are zeroed first. Training stops one layer earlier (the first
-// layer's dL/dx feeds nothing that learns: Sequential calls backward_parameters there); the trace
-// goes down to dL/dx, the image's gradient, which saliency maps show.
+// the parameters' grad, so they are zeroed first. Training asks the first layer for its
+// parameters' gradients only (Sequential calls backward_parameters there: its dL/dx feeds nothing
+// that learns); the trace asks for dL/dx too, the image's gradient, which saliency maps show.
 void backward(Sequential<float>& model, Trace& trace) {
   std::cout << "\nBackward, Mode::inference: dy_(i-1) = layer_i.backward(y_(i-1), y_i, dy_i)\n"
             << "  i  layer (kind)                    |dL/dinput|  parameters' |dL/dp|\n"
@@ -222,10 +222,11 @@ void check(Sequential<float>& model, const Trace& trace) {
   for (const Parameter<float>* p : model.parameters())
     if (p->trainable) walked.push_back(p->grad);
 
-  double worst = 0.0;  // the largest difference relative to the values' size
+  double worst = 0.0;  // the largest difference relative to the largest value it is part of
   const auto compare = [&](const Tensor<float>& theirs, const Tensor<float>& ours) {
     const double difference = largest_difference(theirs, ours);
-    worst = std::max(worst, difference / (1.0 + largest_magnitude(ours)));
+    const double scale = largest_magnitude(ours);
+    worst = std::max(worst, scale > 0.0 ? difference / scale : difference);
     return difference;
   };
   const double probabilities = compare(model.predict(trace.x), trace.outputs.back());
@@ -242,7 +243,8 @@ void check(Sequential<float>& model, const Trace& trace) {
             << ", dL/dp " << number(parameters) << '\n';
   if (worst > 1e-5)
     fail("the layer-by-layer walk disagrees with Sequential::predict or ",
-         "Sequential::input_gradient: expected differences below 1e-5 of the values, got ", worst);
+         "Sequential::input_gradient: expected differences below 1e-5 of the largest value, got ",
+         worst);
 }
 
 // out/input.png, and out/<name>.png for each Conv2D: its F output maps side by side, each scaled
