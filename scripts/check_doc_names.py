@@ -9,8 +9,9 @@ A name is an inline code span (`...` outside fenced code blocks) that is, as a w
     function()           `im2col()`, `load_mnist(dir, Split::test)`, `SparseCategoricalCrossentropy()`
 Template and call arguments are dropped before the look-up. Any other span (a formula such as
 `y = x W + b`, a path, a shape, a lone type such as `Tensor<T>`) is prose and is not checked.
-Names of the standard library and Eigen (`std::...`, `Eigen::...`) are not minicnn's and are
-skipped.
+Names from outside minicnn are skipped: those qualified by the standard library, Eigen, PyTorch or
+Keras (`std::...`, `Eigen::...`, `torch::...`), C's math functions (`sqrt()`, `tanh(x)`), OpenMP's
+(`omp_set_num_threads()`) and zlib's `crc32()`.
 
 The code is every C++ file under include/ and examples/. Each file is read as a nest of scopes
 (namespaces, classes and structs, enums, and blocks such as function bodies), with comments,
@@ -35,7 +36,12 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CODE_DIRS = ("include", "examples")
 CODE_SUFFIXES = {".hpp", ".h", ".cpp", ".cc"}
-EXTERNAL = {"std", "Eigen"}
+EXTERNAL_QUALIFIERS = {"std", "Eigen", "torch", "nn", "keras", "tf"}
+EXTERNAL_FUNCTIONS = {
+    "abs", "fabs", "sqrt", "cbrt", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "pow",
+    "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "erf", "hypot",
+    "fma", "floor", "ceil", "round", "lround", "trunc", "fmod", "min", "max", "isnan", "isinf",
+    "isfinite", "crc32"}
 # Words that may stand before a name without declaring it (`return f(`, `new T(`).
 NOT_TYPES = {"return", "new", "delete", "throw", "else", "case", "goto", "sizeof", "co_return",
              "co_yield", "operator", "typename", "template"}
@@ -251,7 +257,9 @@ def name_in(span):
     parts = text.split("::")
     if not all(IDENTIFIER.fullmatch(p) for p in parts) or (len(parts) == 1 and not call):
         return None
-    if parts[0] in EXTERNAL or parts[-1].startswith("operator"):
+    if parts[0] in EXTERNAL_QUALIFIERS or parts[-1].startswith("operator"):
+        return None
+    if len(parts) == 1 and (parts[0] in EXTERNAL_FUNCTIONS or parts[0].startswith("omp_")):
         return None
     return parts
 
