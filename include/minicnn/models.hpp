@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "minicnn/data/image_transform.hpp"
 #include "minicnn/layers/activations.hpp"
 #include "minicnn/layers/avg_pool2d.hpp"
 #include "minicnn/layers/batch_norm.hpp"
@@ -388,20 +389,48 @@ Sequential<T> cifar100_fine_mlp(Index classes = 100) {
 
 // ---- The zoo -------------------------------------------------------------------------------
 
+namespace detail {
+
+// The tutorial's improved_model.py: ImageDataGenerator(zoom_range=0.1, width_shift_range=0.05,
+// height_shift_range=0.05, horizontal_flip=True), rotation off.
+inline AugmentationSettings tutorial_improved_augmentation() {
+  AugmentationSettings s;
+  s.horizontal_flip = true;
+  s.width_shift = s.height_shift = 0.05;
+  s.zoom = 0.1;
+  return s;
+}
+
+// PraisyNet's augmentation (PyTorch lab section 3): RandomAffine(0, scale=(.2, 1.2), shear=10),
+// RandomHorizontalFlip(), RandomRotation(10). The flip, the 10 degrees of rotation and the
+// 10 degrees of shear are here; the scale is not: torchvision draws one factor for both axes
+// from [0.2, 1.2], while minicnn's zoom (Keras's) draws each axis from [1 - zoom, 1 + zoom]
+// around 1. torchvision also fills with zeros where minicnn repeats the nearest edge pixel.
+inline AugmentationSettings praisynet_augmentation() {
+  AugmentationSettings s;
+  s.horizontal_flip = true;
+  s.rotation = 10.0;
+  s.shear = 10.0;
+  return s;
+}
+
+}  // namespace detail
+
 // A named model and how its lab trained it. The trainers use the recipe for the options the
-// command line leaves unset (empty strings and zeros mean "the trainer's default").
+// command line leaves unset (zeros and empty strings mean "the page does not say": the
+// trainer's default applies).
 template <typename T>
 struct ZooModel {
   using Builder = std::function<Sequential<T>(Index)>;  // takes the number of classes
 
   ZooModel(std::string name_, std::string description_, Shape input_, Builder build_,
-           std::string augmentation_ = "off", Index epochs_ = 0, Index batch_size_ = 0,
+           AugmentationSettings augmentation_ = {}, Index epochs_ = 0, Index batch_size_ = 0,
            std::string optimizer_ = "")
       : name(std::move(name_)),
         description(std::move(description_)),
         input(std::move(input_)),
         build(std::move(build_)),
-        augmentation(std::move(augmentation_)),
+        augmentation(augmentation_),
         epochs(epochs_),
         batch_size(batch_size_),
         optimizer(std::move(optimizer_)) {}
@@ -410,30 +439,44 @@ struct ZooModel {
   std::string description;  // the lab and what differs from its neighbours
   Shape input;              // the sample shape it was designed for
   Builder build;
-  std::string augmentation;  // an augmentation preset (data/augmentation.hpp)
-  Index epochs;              // the lab's epochs (0: not given)
-  Index batch_size;          // the lab's batch size (0: not given)
-  std::string optimizer;     // the lab's optimizer, adam, sgd or rmsprop (empty: not given)
+  AugmentationSettings augmentation;  // the lab's (data/image_transform.hpp); default: none
+  Index epochs;                       // the lab's epochs (0: not given)
+  Index batch_size;                   // the lab's batch size (0: not given)
+  std::string optimizer;  // the lab's optimizer, adam, sgd or rmsprop (empty: not given)
 };
 
 // Every lab model by name, in the order of the labs. One place: the trainers' --model and their
-// --help read this list.
+// --help read this list. The recipes, page by page:
+//   Keras lab (003, "Keras"): 20 epochs ("we decided to lower the number of epochs to 20",
+//     section 1.2), 100 for model 10 (section 3.1); optimizer and batch size not given.
+//   PyTorch lab (003, "PyTorch"): PraisyNet's augmented run 100 epochs ("899.34s (179.87s for
+//     20 epochs)", section 3); nothing else given.
+//   Tutorial (004, "Model training"): Adam (Keras defaults), batch 128, nb_epoch = 200; the
+//     improved model's file has the same (the page's "about 85% in 50 iterations" is a point
+//     on the way).
+//   CIFAR-100 coarse (000, "Training"): Adam, batch 16, "Epoch 50/50".
+//   CIFAR-100 fine (001, "Baseline Model"): rmsprop, epochs=5, batch_size=128.
 template <typename T>
 const std::vector<ZooModel<T>>& model_zoo() {
   const Shape mnist{1, 28, 28}, cifar{3, 32, 32};
+  const AugmentationSettings none,
+      flip_shift = augmentation_preset("flip_shift"),
+      flip_shift_rotate_zoom = augmentation_preset("flip_shift_rotate_zoom");
   const auto lenet5_on_28x28 = [](Index classes) { return lenet5<T>(classes, Padding::same); };
   static const std::vector<ZooModel<T>> zoo = {
       {"mnist_cnn", "Keras example: simple MNIST convnet", mnist, mnist_cnn<T>},
-      {"mnist_model1", "MNIST Keras lab model 1: Conv 32,3 - Dense 10", mnist, mnist_model1<T>},
+      {"mnist_model1", "MNIST Keras lab model 1: Conv 32,3 - Dense 10", mnist, mnist_model1<T>,
+       none, 20},
       {"mnist_model2", "MNIST Keras lab model 2: Conv 32,3 - Conv 64,3 - MaxPool 2,1 - Conv 128,3",
-       mnist, mnist_model2<T>},
+       mnist, mnist_model2<T>, none, 20},
       {"mnist_model3",
        "MNIST Keras lab model 3: Conv 32,5 - Conv 64,5 - BN - MaxPool 2,1 - Conv 128,5", mnist,
-       mnist_model3<T>},
-      {"mnist_model4", "MNIST Keras lab model 4: model 3 with MaxPool 2,2", mnist, mnist_model4<T>},
+       mnist_model3<T>, none, 20},
+      {"mnist_model4", "MNIST Keras lab model 4: model 3 with MaxPool 2,2", mnist, mnist_model4<T>,
+       none, 20},
       {"mnist_model5",
        "MNIST Keras lab model 5: Conv 64,5 - Conv 128,5 - BN - MaxPool 2 - Conv 256,5", mnist,
-       mnist_model5<T>},
+       mnist_model5<T>, none, 20},
       {"pytorch_mnist_model1", "MNIST PyTorch lab model 1: Conv 32,3 - Dense 10", mnist,
        pytorch_mnist_model1<T>},
       {"pytorch_mnist_model2",
@@ -448,22 +491,22 @@ const std::vector<ZooModel<T>>& model_zoo() {
        lenet5_on_28x28},
       {"lenet5", "LeNet-5 on 32x32 (tanh, average pooling)", cifar,
        [](Index classes) { return lenet5<T>(classes); }},
-      {"cifar10_model1", "CIFAR-10 Keras lab model 1: Conv 32,3 - Dense 10", cifar,
-       mnist_model1<T>},
+      {"cifar10_model1", "CIFAR-10 Keras lab model 1: Conv 32,3 - Dense 10", cifar, mnist_model1<T>,
+       none, 20},
       {"cifar10_model5",
        "CIFAR-10 Keras lab model 5: Conv 64,5 - Conv 128,5 - BN - MaxPool 2 - Conv 256,5", cifar,
-       mnist_model5<T>},
+       mnist_model5<T>, none, 20},
       {"cifar10_model6", "CIFAR-10 Keras lab model 6: (Conv 5 - MaxPool - BN) x2 - Dense 128",
-       cifar, cifar10_model6<T>},
+       cifar, cifar10_model6<T>, none, 20},
       {"cifar10_model7", "CIFAR-10 Keras lab model 7: (Conv 5 x2 - MaxPool - BN) x2 - Dense 128",
-       cifar, cifar10_model7<T>},
+       cifar, cifar10_model7<T>, none, 20},
       {"cifar10_model8",
        "CIFAR-10 Keras lab model 8: model 7 + flip, shifts .1, rotation 10, zoom .2", cifar,
-       cifar10_model7<T>, "flip_shift_rotate_zoom", 20},
+       cifar10_model7<T>, flip_shift_rotate_zoom, 20},
       {"cifar10_model9", "CIFAR-10 Keras lab model 9: model 7 + flip, shifts .1, 20 epochs", cifar,
-       cifar10_model7<T>, "flip_shift", 20},
+       cifar10_model7<T>, flip_shift, 20},
       {"cifar10_model10", "CIFAR-10 Keras lab model 10: model 7 + flip, shifts .1, 100 epochs",
-       cifar, cifar10_model7<T>, "flip_shift", 100},
+       cifar, cifar10_model7<T>, flip_shift, 100},
       {"pytorch_cifar10_model1", "CIFAR-10 PyTorch lab model 1: Conv 32,3 - Dense 10", cifar,
        pytorch_mnist_model1<T>},
       {"pytorch_cifar10_model4", "CIFAR-10 PyTorch lab model 4: the MNIST model 4", cifar,
@@ -472,17 +515,18 @@ const std::vector<ZooModel<T>>& model_zoo() {
        cifar, pytorch_cifar10_model5<T>},
       {"praisynet", "CIFAR-10 PyTorch lab: model 7's layers, PyTorch BatchNorm defaults", cifar,
        praisynet<T>},
-      {"praisynet_augmented", "PraisyNet + flip, shifts .1, 100 epochs", cifar, praisynet<T>,
-       "flip_shift", 100},
+      {"praisynet_augmented",
+       "PraisyNet + flip, rotation 10, shear 10 (the lab's scale left out), 100 epochs", cifar,
+       praisynet<T>, detail::praisynet_augmentation(), 100},
       {"cifar10_basic", "CIFAR-10 tutorial basic model: 2 VGG blocks ('valid'), Dropout", cifar,
-       cifar10_basic<T>, "off", 50},
+       cifar10_basic<T>, none, 200, 128, "adam"},
       {"cifar10_improved",
        "CIFAR-10 tutorial improved model: 3 VGG blocks ('same'), Dense 512 + augmentation", cifar,
-       cifar10_improved<T>, "flip_shift", 50},
+       cifar10_improved<T>, detail::tutorial_improved_augmentation(), 200, 128, "adam"},
       {"cifar100_coarse_first", "CIFAR-100 coarse lab first model (batch 16, Adam)", cifar,
-       cifar100_coarse_first<T>, "off", 50, 16, "adam"},
+       cifar100_coarse_first<T>, none, 50, 16, "adam"},
       {"cifar100_fine_mlp", "CIFAR-100 fine MLP baseline: Dense 128 (RMSprop, batch 128)", cifar,
-       cifar100_fine_mlp<T>, "off", 0, 128, "rmsprop"},
+       cifar100_fine_mlp<T>, none, 5, 128, "rmsprop"},
   };
   return zoo;
 }
