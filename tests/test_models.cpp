@@ -253,13 +253,17 @@ struct Recipe {
 const char* const kNoAugmentation =
     "horizontal_flip=false, width_shift=0, height_shift=0, rotation=0, zoom=0, shear=0";
 
-// The recipes the pages give (models.hpp's model_zoo() cites them); the models not listed here
-// have none (the Keras example, LeNet-5 and the PyTorch lab's models but PraisyNet's augmented
-// run).
+// Every zoo model's recipe as its page gives it (models.hpp's model_zoo() cites them).
 const Recipe kRecipes[] = {
-    // 003, Keras 1.2: "we decided to lower the number of epochs to 20".
+    // 003, Keras 1.2: "we decided to lower the number of epochs to 20"; no optimizer or batch.
     {"mnist_model1", 20, 0, "", kNoAugmentation},
+    {"mnist_model2", 20, 0, "", kNoAugmentation},
+    {"mnist_model3", 20, 0, "", kNoAugmentation},
+    {"mnist_model4", 20, 0, "", kNoAugmentation},
     {"mnist_model5", 20, 0, "", kNoAugmentation},
+    {"cifar10_model1", 20, 0, "", kNoAugmentation},
+    {"cifar10_model5", 20, 0, "", kNoAugmentation},
+    {"cifar10_model6", 20, 0, "", kNoAugmentation},
     {"cifar10_model7", 20, 0, "", kNoAugmentation},
     // 003, Keras 3.1: the ImageDataGenerator settings and epochs of models 8, 9 and 10.
     {"cifar10_model8", 20, 0, "",
@@ -268,6 +272,14 @@ const Recipe kRecipes[] = {
      "horizontal_flip=true, width_shift=0.1, height_shift=0.1, rotation=0, zoom=0, shear=0"},
     {"cifar10_model10", 100, 0, "",
      "horizontal_flip=true, width_shift=0.1, height_shift=0.1, rotation=0, zoom=0, shear=0"},
+    // 003, PyTorch: no recipe but PraisyNet's augmented run's.
+    {"pytorch_mnist_model1", 0, 0, "", kNoAugmentation},
+    {"pytorch_mnist_model2", 0, 0, "", kNoAugmentation},
+    {"pytorch_mnist_model3", 0, 0, "", kNoAugmentation},
+    {"pytorch_mnist_model4", 0, 0, "", kNoAugmentation},
+    {"pytorch_cifar10_model1", 0, 0, "", kNoAugmentation},
+    {"pytorch_cifar10_model4", 0, 0, "", kNoAugmentation},
+    {"pytorch_cifar10_model5", 0, 0, "", kNoAugmentation},
     // 003, PyTorch 3: RandomHorizontalFlip, RandomRotation(10), RandomAffine's shear=10 (its
     // scale=(.2, 1.2) has no counterpart), 100 epochs.
     {"praisynet", 0, 0, "", kNoAugmentation},
@@ -284,21 +296,25 @@ const Recipe kRecipes[] = {
     {"cifar100_fine_mlp", 5, 128, "rmsprop", kNoAugmentation},
     // Not from a page: the trainers' defaults apply.
     {"mnist_cnn", 0, 0, "", kNoAugmentation},
-    {"pytorch_mnist_model4", 0, 0, "", kNoAugmentation},
+    {"lenet5_mnist", 0, 0, "", kNoAugmentation},
+    {"lenet5", 0, 0, "", kNoAugmentation},
 };
 
 }  // namespace
 
 TEST_CASE("Each zoo model carries its page's recipe") {
+  std::set<std::string> names;  // every zoo model once
   for (const Recipe& expected : kRecipes) {
     const std::string name = expected.name;
     CAPTURE(name);
+    CHECK(names.insert(name).second);
     const ZooModel<float>& entry = zoo_model<float>(expected.name);
     CHECK(entry.epochs == expected.epochs);
     CHECK(entry.batch_size == expected.batch_size);
     CHECK(entry.optimizer == expected.optimizer);
     CHECK(entry.augmentation.config().str() == expected.augmentation);
   }
+  CHECK(names.size() == model_zoo<float>().size());
   // The Keras lab's augmented models use the trainers' named presets.
   CHECK(zoo_model<float>("cifar10_model8").augmentation.config() ==
         augmentation_preset("flip_shift_rotate_zoom").config());
