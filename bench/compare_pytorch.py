@@ -34,27 +34,28 @@ def build_model(torch, name):
     """The PyTorch twin of minicnn's model_zoo() entry `name`, returning logits."""
     nn = torch.nn
     # Keras's BatchNorm defaults as minicnn uses them: momentum .99 (PyTorch's 1 - .99), eps 1e-3.
+    # The Keras lab's convolutions have no activation (include/minicnn/models.hpp says why).
     if name == "mnist_model1":  # (1, 28, 28)
-        return nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.Flatten(), nn.Linear(26 * 26 * 32, 10))
+        return nn.Sequential(nn.Conv2d(1, 32, 3), nn.Flatten(), nn.Linear(26 * 26 * 32, 10))
     if name == "mnist_model4":  # (1, 28, 28): 28 -> 24 -> 20 -> 10 -> 6
         return nn.Sequential(
-            nn.Conv2d(1, 32, 5), nn.ReLU(), nn.Conv2d(32, 64, 5), nn.ReLU(),
+            nn.Conv2d(1, 32, 5), nn.Conv2d(32, 64, 5),
             nn.BatchNorm2d(64, eps=1e-3, momentum=0.01), nn.MaxPool2d(2, 2),
-            nn.Conv2d(64, 128, 5), nn.ReLU(), nn.Flatten(), nn.Linear(6 * 6 * 128, 10))
+            nn.Conv2d(64, 128, 5), nn.Flatten(), nn.Linear(6 * 6 * 128, 10))
     if name == "lenet5":  # (3, 32, 32): 32 -> 28 -> 14 -> 10 -> 5
         return nn.Sequential(
             nn.Conv2d(3, 6, 5), nn.Tanh(), nn.AvgPool2d(2), nn.Conv2d(6, 16, 5), nn.Tanh(),
             nn.AvgPool2d(2), nn.Flatten(), nn.Linear(5 * 5 * 16, 120), nn.Tanh(),
             nn.Linear(120, 84), nn.Tanh(), nn.Linear(84, 10))
-    if name == "cifar10_basic":  # (3, 32, 32), 3x3 'same' convolutions: 32 -> 16 -> 8
+    if name == "cifar10_basic":  # (3, 32, 32), 3x3 'valid': 32 -> 30 -> 28 -> 14 -> 12 -> 10 -> 5
         layers = []
         channels = 3
         for filters in (32, 64):
-            layers += [nn.Conv2d(channels, filters, 3, padding=1), nn.ReLU(),
-                       nn.Conv2d(filters, filters, 3, padding=1), nn.ReLU(),
+            layers += [nn.Conv2d(channels, filters, 3), nn.ReLU(),
+                       nn.Conv2d(filters, filters, 3), nn.ReLU(),
                        nn.MaxPool2d(2), nn.Dropout(0.25)]
             channels = filters
-        layers += [nn.Flatten(), nn.Linear(8 * 8 * 64, 256), nn.ReLU(), nn.Dropout(0.5),
+        layers += [nn.Flatten(), nn.Linear(5 * 5 * 64, 256), nn.ReLU(), nn.Dropout(0.5),
                    nn.Linear(256, 10)]
         return nn.Sequential(*layers)
     if name == "cifar100_coarse_first":  # (3, 32, 32): 32 -> 30 -> 28 -> 14 -> 12 -> 6

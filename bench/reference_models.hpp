@@ -21,7 +21,7 @@ inline const std::vector<ReferenceModel>& reference_models() {
       {"mnist_model1", 10},   // (1, 28, 28): Conv 32,3 - Dense 10
       {"mnist_model4", 10},   // (1, 28, 28): Conv 32,5 - Conv 64,5 - BN - MaxPool 2 - Conv 128,5
       {"lenet5", 10},         // (3, 32, 32): LeNet-5, tanh and average pooling
-      {"cifar10_basic", 10},  // (3, 32, 32): two VGG blocks of 3x3 'same' convolutions, Dropout
+      {"cifar10_basic", 10},  // (3, 32, 32): two VGG blocks of 3x3 'valid' convolutions, Dropout
       {"cifar100_coarse_first", 20},  // (3, 32, 32): Conv 8/16/32, Dense 500, 20 coarse classes
   };
   return models;

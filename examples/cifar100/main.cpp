@@ -1,7 +1,7 @@
 // cifar100: trains a named model on CIFAR-100 with its 20 coarse or its 100 fine labels.
 //
 //   cifar100 --labels coarse --model cifar100_coarse_first    (the lab's: 50 epochs, batch 16)
-//   cifar100 --labels fine --model cifar100_fine_mlp          (RMSprop, batch 128)
+//   cifar100 --labels fine --model cifar100_fine_mlp          (RMSprop, batch 128, 5 epochs)
 //
 // The model's classifier gets as many outputs as the chosen labels have classes. Writes
 // model.mcnn, last.mcnn, history.csv, history.json, report.md, report.html and its pictures as

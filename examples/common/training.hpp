@@ -46,7 +46,7 @@ inline void add_training_options(CommandLine& cli, const std::string& default_mo
       .option("optimizer", "", "adam, sgd or rmsprop, Keras defaults (none: the lab's, else adam)")
       .option("lr", "", "learning rate (default: the optimizer's Keras default)")
       .option("augment", "lab",
-              "augmentation preset: off, flip_shift, flip_shift_rotate_zoom, or lab (the model's)")
+              "augmentation: off, flip_shift, flip_shift_rotate_zoom, or lab (the model's own)")
       .option("threads", "0", "OpenMP threads (0: all cores)")
       .option("seed", "42", "seed of weights, shuffling, dropout and augmentation")
       .option("validation-split", "0.1", "fraction of the training set held out for validation")
@@ -62,8 +62,9 @@ inline std::string with_model_list(const std::string& description) {
   text << description << "\n\nModels (--model), as minicnn::model_zoo() registers them:\n";
   for (const auto& entry : minicnn::model_zoo<float>())
     text << "  " << std::left << std::setw(24) << entry.name << entry.description << '\n';
-  text << "\nAugmentation presets (--augment): off, flip_shift (horizontal flip, 10 % shifts),\n"
-          "flip_shift_rotate_zoom (the same + rotation 10 degrees + zoom 0.2).";
+  text << "\nAugmentation (--augment): off, flip_shift (horizontal flip, 10 % shifts),\n"
+          "flip_shift_rotate_zoom (the same + rotation 10 degrees + zoom 0.2), or lab: the\n"
+          "model's own (docs/experiments.md), which may be none of these.";
   return text.str();
 }
 
@@ -73,8 +74,16 @@ struct Recipe {
   minicnn::Index epochs = 0;
   minicnn::Index batch_size = 0;
   std::string optimizer;
-  std::string augmentation;  // a preset name
+  minicnn::AugmentationSettings augmentation;
+  std::string augmentation_text;  // a preset's name, else the settings, for the reports
 };
+
+// The name of the preset `settings` equals, else its settings as key=value pairs.
+inline std::string augmentation_text(const minicnn::AugmentationSettings& settings) {
+  for (const std::string& name : minicnn::augmentation_preset_names())
+    if (minicnn::augmentation_preset(name).config() == settings.config()) return name;
+  return settings.config().str();
+}
 
 inline Recipe recipe(const CommandLine& cli) {
   const auto& entry = minicnn::zoo_model<float>(cli.get("model"));
@@ -88,17 +97,18 @@ inline Recipe recipe(const CommandLine& cli) {
   r.optimizer = !cli.get("optimizer").empty() ? cli.get("optimizer")
                 : !entry.optimizer.empty()    ? entry.optimizer
                                               : fallbacks().at("optimizer");
-  r.augmentation = cli.get("augment") == "lab" ? entry.augmentation : cli.get("augment");
+  r.augmentation = cli.get("augment") == "lab" ? entry.augmentation
+                                               : minicnn::augmentation_preset(cli.get("augment"));
+  r.augmentation_text = augmentation_text(r.augmentation);
   return r;
 }
 
 // The named model for `classes` classes, with a RandomAugmentation layer in front when the
-// preset augments (it transforms training batches only: evaluation and predictions see the
+// settings augment (it transforms training batches only: evaluation and predictions see the
 // images as they are).
 inline minicnn::Sequential<float> make_model(const std::string& name, minicnn::Index classes,
-                                             const std::string& augmentation) {
+                                             const minicnn::AugmentationSettings& settings) {
   using namespace minicnn;
-  const AugmentationSettings settings = augmentation_preset(augmentation);
   Sequential<float> model = zoo_model<float>(name).build(classes);
   if (!settings.active()) return model;
   Sequential<float> augmented;
@@ -240,16 +250,16 @@ inline std::vector<std::string> write_reports(const TrainingRun& run) {
 inline void write_augmentation_preview(const CommandLine& cli, const minicnn::Dataset& train,
                                        const Recipe& plan) {
   using namespace minicnn;
-  const Tensor<std::uint8_t> samples = augmentation_samples(
-      train, std::min<Index>(8, train.size()), 7, augmentation_preset(plan.augmentation),
-      static_cast<std::uint64_t>(cli.get_int("seed")));
+  const Tensor<std::uint8_t> samples =
+      augmentation_samples(train, std::min<Index>(8, train.size()), 7, plan.augmentation,
+                           static_cast<std::uint64_t>(cli.get_int("seed")));
   GridOptions grid;
   grid.columns = 8;
   grid.zoom = 2;
   grid.scaling = Scaling::as_is;
   const std::filesystem::path path = std::filesystem::path(cli.get("out")) / "augmentation.png";
   write_png(path.string(), image_grid(samples, grid));
-  std::cout << "Augmentation " << plan.augmentation << ": " << path.string() << '\n';
+  std::cout << "Augmentation " << plan.augmentation_text << ": " << path.string() << '\n';
 }
 
 // Trains the named model on `train` (holding out the validation split), evaluates on `test`,
@@ -283,7 +293,7 @@ inline int train_and_report(const CommandLine& cli, const std::string& command_t
     std::cout << "Resuming after epoch " << options.initial_epoch << " from " << cli.get("resume")
               << '\n';
   }
-  if (augmentation_preset(plan.augmentation).active()) write_augmentation_preview(cli, train, plan);
+  if (plan.augmentation.active()) write_augmentation_preview(cli, train, plan);
   ModelCheckpoint<float> last((out / "last.mcnn").string());
   options.callbacks = {&last};
 
@@ -325,13 +335,13 @@ inline int train_and_report(const CommandLine& cli, const std::string& command_t
   run.test = &test;
   run.evaluation = evaluation;
   run.model_name = cli.get("model");
-  run.augmentation = plan.augmentation;
+  run.augmentation = plan.augmentation_text;
   run.threads = threads;
   run.train_seconds = train_seconds;
   run.evaluation_seconds = test_seconds;
   run.wall_seconds = wall_seconds;
   std::string written = "model.mcnn,last.mcnn,history.csv,history.json";
-  if (augmentation_preset(plan.augmentation).active()) written += ",augmentation.png";
+  if (plan.augmentation.active()) written += ",augmentation.png";
   for (const std::string& name : write_reports(run))
     written += "," + name;
   std::cout << "Wrote " << out.string() << "/{" << written << "}\n";
