@@ -246,7 +246,7 @@ TEST_CASE("a run's report.html is self-contained and has every section, from one
   // 2 curves, 2 heat maps, the 10 worst images (8x8 at zoom 16), the filters: all decode.
   const std::vector<Decoded> pictures = check_self_contained(html);
   REQUIRE(pictures.size() == 2 + 2 + 10 + 1);
-  CHECK(pictures[0].width == 520);
+  CHECK(pictures[0].width == 540);
   CHECK(pictures[4].width == 128);
   CHECK(pictures[4].height == 128);
   // filters: 4 filters of 1 channel, 3x3 at zoom 10 with 3 pixels of padding, 8 per row

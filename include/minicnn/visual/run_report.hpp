@@ -141,8 +141,9 @@ inline Image history_chart(const History& history, const std::string& metric,
   if (history.has_validation()) series.push_back({"validation", history.metric("val_" + metric)});
   ChartOptions options;  // two side by side fit the page's width
   options.title = title;
-  options.width = 520;
-  options.height = 340;
+  options.y_label = metric;
+  options.width = 540;
+  options.height = 360;
   return line_chart(series, options);
 }
 
