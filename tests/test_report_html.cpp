@@ -1,7 +1,7 @@
 // Specification of a training run's report (visual/run_report.hpp): report.html holds every
-// section, refers to nothing outside itself (each picture an inline PNG that decodes), and its
-// figures come from one predict() over the test set; the PNG files beside it are the same
-// pictures.
+// section, refers to nothing outside itself (the curves inline SVG, every other picture an inline
+// PNG that decodes), and its figures come from one predict() over the test set; the PNG files
+// beside it are the same pictures.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -111,6 +111,25 @@ std::vector<Decoded> check_self_contained(const std::string& html) {
     CHECK(outside.find(forbidden) == std::string::npos);
   }
   return pictures;
+}
+
+// The page's inline <svg> elements, each from "<svg" to "</svg>", in order.
+std::vector<std::string> svg_elements(const std::string& html) {
+  std::vector<std::string> found;
+  for (std::size_t at = html.find("<svg"); at != std::string::npos;
+       at = html.find("<svg", at + 1)) {
+    const std::size_t end = html.find("</svg>", at);
+    REQUIRE(end != std::string::npos);
+    found.push_back(html.substr(at, end + 6 - at));
+  }
+  return found;
+}
+
+std::size_t occurrences(const std::string& text, const std::string& part) {
+  std::size_t count = 0;
+  for (std::size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1))
+    ++count;
+  return count;
 }
 
 // The <h2> headings of the page, in order.
@@ -243,22 +262,41 @@ TEST_CASE("a run's report.html is self-contained and has every section, from one
     CHECK(html.find(phase) != std::string::npos);
   }
 
-  // 2 curves, 2 heat maps, the 10 worst images (8x8 at zoom 16), the filters: all decode.
+  // The curves: two inline SVG drawings of 540x360 in the "Training curves" section, with their
+  // titles as text; every line of a 3-epoch history is a polyline (2 in the plot, 2 in the
+  // legend).
+  const std::vector<std::string> drawings = svg_elements(html);
+  REQUIRE(drawings.size() == 2);
+  const std::size_t curves = html.find("<h2>Training curves</h2>");
+  const std::size_t after = html.find("<h2>", curves + 1);
+  for (const std::string& svg : drawings) {
+    CHECK(svg.rfind("<svg width=\"540\" height=\"360\" viewBox=\"0 0 540 360\"", 0) == 0);
+    CHECK(html.find(svg) > curves);
+    CHECK(html.find(svg) < after);
+    CHECK(occurrences(svg, "<polyline ") == 4);
+    CHECK(svg.find(">epoch</text>") != std::string::npos);
+  }
+  CHECK(drawings[0].find(">Loss</text>") != std::string::npos);
+  CHECK(drawings[0].find(">loss</text>") != std::string::npos);
+  CHECK(drawings[1].find(">accuracy</text>") != std::string::npos);
+  // 2 heat maps, the 10 worst images (8x8 at zoom 16), the filters: inline PNGs that decode.
   const std::vector<Decoded> pictures = check_self_contained(html);
-  REQUIRE(pictures.size() == 2 + 2 + 10 + 1);
-  CHECK(pictures[0].width == 540);
-  CHECK(pictures[4].width == 128);
-  CHECK(pictures[4].height == 128);
+  REQUIRE(pictures.size() == 2 + 10 + 1);
+  CHECK(pictures[2].width == 128);
+  CHECK(pictures[2].height == 128);
   // filters: 4 filters of 1 channel, 3x3 at zoom 10 with 3 pixels of padding, 8 per row
-  CHECK(pictures[14].width == 4 * (30 + 3) + 3);
-  // The PNG files decode; the charts and heat maps are the page's pictures.
+  CHECK(pictures[12].width == 4 * (30 + 3) + 3);
+  // The PNG files decode: the curves at the drawings' size, the heat maps as on the page.
   for (std::size_t i = 1; i < expected.size(); ++i) {
     CAPTURE(expected[i]);
     const std::string bytes = read_text(dir / expected[i]);
     const Decoded d = decode_png(std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
-    if (i <= 4) {
-      CHECK(d.width == pictures[i - 1].width);
-      CHECK(d.height == pictures[i - 1].height);
+    if (i <= 2) {
+      CHECK(d.width == 540);
+      CHECK(d.height == 360);
+    } else if (i <= 4) {
+      CHECK(d.width == pictures[i - 3].width);
+      CHECK(d.height == pictures[i - 3].height);
     }
   }
 }

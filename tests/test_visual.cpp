@@ -1,6 +1,7 @@
 // Specification of the pictures (include/minicnn/visual/): PNG files that decode to the pixels
-// written, grids, charts and heat maps laid out as documented, and a report.html that refers to
-// nothing outside itself.
+// written, grids, charts and heat maps laid out as documented (a chart's legend clear of its
+// data), SVG drawings of the same charts, and a report.html that refers to nothing outside
+// itself.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -19,6 +20,7 @@
 #include "minicnn/visual/plots.hpp"
 #include "minicnn/visual/png.hpp"
 #include "minicnn/visual/report_html.hpp"
+#include "minicnn/visual/svg.hpp"
 #include "support/temp_files.hpp"
 
 // The reference decoder, compiled privately into this test.
@@ -433,6 +435,76 @@ TEST_CASE("A chart's legend covers no plotted point or line, whatever corner the
         Rgb{160, 160, 160});
 }
 
+// ---- SVG
+// -------------------------------------------------------------------------------------------
+
+TEST_CASE("Svg writes shapes and escaped text in drawing order, for an HTML page") {
+  Svg svg(200, 100.5, "a <chart>");
+  svg.rect({0, 0, 200, 100.5}, Rgb{255, 255, 255})
+      .rect({10.25, 20, 30, 40}, std::nullopt, Rgb{160, 160, 160}, 1.5)
+      .polyline({{1, 2}, {3.126, -4}}, {31, 119, 180}, 2)
+      .circle({5, 6}, 3, {255, 127, 14})
+      .text({7, 8}, "R&D <1>", {16, SvgText::Anchor::end, {0, 0, 0}, true, false})
+      .text({9, 10}, "loss", {15, SvgText::Anchor::middle, {60, 60, 60}, false, true});
+  CHECK(svg.markup() ==
+        "<svg width=\"200\" height=\"100.5\" viewBox=\"0 0 200 100.5\" role=\"img\" "
+        "aria-label=\"a &lt;chart&gt;\" font-family=\"sans-serif\">\n"
+        "<rect x=\"0\" y=\"0\" width=\"200\" height=\"100.5\" fill=\"#ffffff\"/>\n"
+        "<rect x=\"10.25\" y=\"20\" width=\"30\" height=\"40\" fill=\"none\" stroke=\"#a0a0a0\" "
+        "stroke-width=\"1.5\"/>\n"
+        "<polyline points=\"1,2 3.13,-4\" fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" "
+        "stroke-linejoin=\"round\" stroke-linecap=\"round\"/>\n"
+        "<circle cx=\"5\" cy=\"6\" r=\"3\" fill=\"#ff7f0e\"/>\n"
+        "<text x=\"7\" y=\"8\" font-size=\"16\" text-anchor=\"end\" fill=\"#000000\" "
+        "font-weight=\"bold\">R&amp;D &lt;1&gt;</text>\n"
+        "<text x=\"9\" y=\"10\" font-size=\"15\" text-anchor=\"middle\" fill=\"#3c3c3c\" "
+        "transform=\"rotate(-90 9 10)\">loss</text>\n"
+        "</svg>");
+  CHECK(Svg::number(-0.001) == "0");
+  CHECK(Svg::number(100) == "100");
+  CHECK(Svg::number(0.5) == "0.5");
+  CHECK_THROWS_WITH_AS(Svg(0, 10, "x"), "Svg: expected a positive size, got 0x10", Error);
+}
+
+TEST_CASE("A chart's SVG draws the PNG's layout: its lines, legend and text") {
+  const std::vector<Series> curves = {{"train", {2.0, 1.0, std::nan(""), 0.5, 0.4}},
+                                      {"validation", {1.9, 1.2, 0.9, 0.8}}};
+  ChartOptions options;
+  options.title = "Loss";
+  options.y_label = "loss";
+  const ChartLayout c = line_chart_layout(curves, options);
+  const std::string svg = line_chart_svg(curves, options).markup();
+  CHECK(svg.rfind("<svg width=\"640\" height=\"400\" viewBox=\"0 0 640 400\"", 0) == 0);
+  // Every run of two points or more is a polyline through the layout's points; the gap splits
+  // train in two; each legend row adds its sample line.
+  for (std::size_t k = 0; k < c.lines.size(); ++k)
+    for (const std::vector<Point>& run : c.lines[k]) {
+      std::string points;
+      for (const Point& p : run)
+        points += (points.empty() ? "" : " ") + Svg::number(p.x) + "," + Svg::number(p.y);
+      CHECK(svg.find("<polyline points=\"" + points + "\" fill=\"none\" stroke=\"" +
+                     Svg::colour(series_colour(k))) != std::string::npos);
+    }
+  std::size_t polylines = 0, discs = 0, texts = 0;
+  for (std::size_t at = svg.find("<polyline"); at != std::string::npos;
+       at = svg.find("<polyline", at + 1))
+    ++polylines;
+  for (std::size_t at = svg.find("<circle"); at != std::string::npos;
+       at = svg.find("<circle", at + 1))
+    ++discs;
+  for (std::size_t at = svg.find("<text"); at != std::string::npos; at = svg.find("<text", at + 1))
+    ++texts;
+  CHECK(polylines == 2 + 1 + 2);
+  CHECK(discs == 4 + 4 + 2);  // the finite points and the legend's samples
+  CHECK(texts == c.texts.size());
+  // The legend's frame where the layout put it, on half units for a sharp 1-pixel stroke.
+  CHECK(svg.find("<rect x=\"" + Svg::number(std::round(c.legend.x) + 0.5) + "\" y=\"" +
+                 Svg::number(std::round(c.legend.y) + 0.5) + "\"") != std::string::npos);
+  CHECK(svg.find(">validation</text>") != std::string::npos);
+  CHECK(svg.find("font-weight=\"bold\">Loss</text>") != std::string::npos);
+  CHECK(svg.find("transform=\"rotate(-90 ") != std::string::npos);  // the y axis's title
+}
+
 TEST_CASE("The confusion heat map colours by row share and writes the counts") {
   const ConfusionMatrix cm(2, {0, 0, 0, 1}, {0, 0, 1, 1});
   HeatmapOptions options;
@@ -472,10 +544,13 @@ TEST_CASE("base64 follows RFC 4648") {
   CHECK(base64({0xFB, 0xFF}) == "+/8=");
 }
 
-TEST_CASE("report.html is self-contained: inline PNG images and no URL") {
+TEST_CASE("report.html is self-contained: inline PNG images, inline SVG drawings and no URL") {
   HtmlReport report("Lab <3> & \"more\"");
   report.section("Model").preformatted("conv2d (Conv2D)   (None, 32, 26, 26)   320\n");
   report.section("Training").figure(line_chart({{"loss", {1.0, 0.5, 0.25}}}), "Loss per epoch");
+  report.gallery(
+      {line_chart_svg({{"loss", {1.0, 0.5, 0.25}}}), line_chart_svg({{"accuracy", {0.5, 0.9}}})},
+      {"Loss, drawn", "Accuracy, drawn"});
   report.section("Confusion matrix")
       .figure(confusion_heatmap(ConfusionMatrix(2, {0, 1}, {0, 0})), "Counts");
   report.section("Worst examples")
@@ -510,6 +585,10 @@ TEST_CASE("report.html is self-contained: inline PNG images and no URL") {
   CHECK(outside.find("<title>Lab &lt;3&gt; &amp; &quot;more&quot;</title>") != std::string::npos);
   CHECK(outside.find("See &lt;b&gt;this&lt;/b&gt;") != std::string::npos);
   CHECK(outside.find("width=\"32\" height=\"32\"") != std::string::npos);  // zoom 4 of 8x8
+  // The drawings are inline, each in its figure with its caption.
+  CHECK(outside.find("<figure><svg width=\"640\" height=\"400\"") != std::string::npos);
+  CHECK(outside.find("</svg><figcaption>Accuracy, drawn</figcaption></figure>") !=
+        std::string::npos);
 
   testing::TempDir dir;
   report.write(dir / "report.html");
@@ -517,6 +596,10 @@ TEST_CASE("report.html is self-contained: inline PNG images and no URL") {
   CHECK_THROWS_WITH_AS(report.gallery({Image(1, 1)}, {}),
                        "HtmlReport::gallery: expected one caption per image, got 0 captions for 1 "
                        "images",
+                       Error);
+  CHECK_THROWS_WITH_AS(report.gallery(std::vector<Svg>{Svg(1, 1, "x")}, {}),
+                       "HtmlReport::gallery: expected one caption per drawing, got 0 captions "
+                       "for 1 drawings",
                        Error);
   CHECK_THROWS_WITH_AS(report.figure(Image(1, 1), "x", 0),
                        "HtmlReport: expected a zoom >= 1, got 0", Error);

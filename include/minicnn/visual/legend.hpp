@@ -5,32 +5,18 @@
 //   std::optional<Box> spot = free_legend_spot(plot, 140, 50, lines, 6.0);
 //   // none: every spot inside the plot touches the data; the chart puts the legend outside.
 //
-// Coordinates are a picture's: x to the right, y downwards, in pixels (the PNG's, or the SVG's
-// user units). A legend is read only where it hides nothing: it must keep `clearance` away from
-// every point and segment of the data, so the clearance covers the lines' half-width and the
-// markers' radius plus a gap.
+// Coordinates as in visual/geometry.hpp. A legend reads well only where it hides nothing: it must
+// keep `clearance` away from every point and segment of the data, so the clearance covers the
+// lines' half-width and the markers' radius plus a gap.
 #pragma once
 
 #include <algorithm>
 #include <optional>
 #include <vector>
 
+#include "minicnn/visual/geometry.hpp"
+
 namespace minicnn {
-
-struct Point {
-  double x = 0.0, y = 0.0;
-};
-
-// The rectangle [x, x + width] x [y, y + height].
-struct Box {
-  double x = 0.0, y = 0.0, width = 0.0, height = 0.0;
-  double right() const { return x + width; }
-  double bottom() const { return y + height; }
-  // The same rectangle with `margin` more on every side.
-  Box grown(double margin) const {
-    return {x - margin, y - margin, width + 2 * margin, height + 2 * margin};
-  }
-};
 
 // True when a point of the segment [a, b] lies in `box` (edges included): Liang-Barsky clipping.
 // The segment is a + t (b - a) for t in [0, 1]; each of the box's four sides keeps the t on its

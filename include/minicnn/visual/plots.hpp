@@ -1,7 +1,8 @@
 // Line charts without a plotting tool: training curves such as loss and accuracy per epoch, with
 // axes and their titles, "nice" ticks (1, 2 or 5 times a power of ten) and their labels, a title
 // and a legend placed where it hides no data. One layout (line_chart_layout: where every piece
-// goes, in the chart's pixels) is drawn as an RGB Image in the built-in font (line_chart).
+// goes, in the chart's pixels) is drawn two ways: as an RGB Image in the built-in font, for PNG
+// files (line_chart), and as SVG with real text, for report.html (line_chart_svg).
 //
 //   ChartOptions options;
 //   options.title = "Loss";
@@ -9,6 +10,7 @@
 //   const std::vector<Series> curves = {{"train", history.metric("loss")},
 //                                       {"validation", history.metric("val_loss")}};
 //   Image png = line_chart(curves, options);
+//   Svg svg = line_chart_svg(curves, options);  // the same chart, text and legend in place
 //
 // Point i of a series is drawn at x = i + 1 (epochs count from 1, as Keras prints them). A value
 // that is not finite (NaN, inf) leaves a gap in its line. Text is the built-in font at twice its
@@ -27,6 +29,7 @@
 #include "minicnn/visual/font.hpp"
 #include "minicnn/visual/image.hpp"
 #include "minicnn/visual/legend.hpp"
+#include "minicnn/visual/svg.hpp"
 
 namespace minicnn {
 
@@ -86,8 +89,12 @@ inline double chart_line_height() {
   return static_cast<double>(text_height(kChartTextScale));
 }
 constexpr double kChartCapMiddle = 3.5 * kChartTextScale;
+// The SVG's font sizes: 16 (the page's own text size) takes about the built-in font's width at
+// scale 2 in DejaVu Sans, and less in narrower fonts; its capitals' middle is 0.36 em above the
+// baseline.
+constexpr double kChartFontSize = 16.0, kChartTitleFontSize = 17.0, kCapMiddleEm = 0.36;
 // Room kept for a text: the built-in font's width and 10 % more, since the SVG's font (the
-// browser's sans-serif at the size chart_font_size gives) may be a little wider.
+// browser's sans-serif at kChartFontSize) may be a little wider.
 inline double chart_text_room(const std::string& text) {
   return 1.1 * static_cast<double>(text_width(text, kChartTextScale));
 }
@@ -327,6 +334,55 @@ inline Image line_chart(const std::vector<Series>& series, const ChartOptions& o
     if (t.bold) draw_text(image, left + 1, pixel(t.top), t.text, t.colour, scale);
   }
   return image;
+}
+
+// The chart as SVG (for report.html): the layout of line_chart, so the same ticks, titles and
+// legend spot, with the lines as polylines, a disc on every point and the text as <text>
+// elements in the browser's sans-serif, centred where the PNG's is.
+inline Svg line_chart_svg(const std::vector<Series>& series, const ChartOptions& options = {}) {
+  const ChartLayout c = line_chart_layout(series, options);
+  Svg svg(c.width, c.height, options.title.empty() ? "line chart" : options.title);
+  svg.rect({0, 0, c.width, c.height}, Rgb{255, 255, 255});
+  for (const Box& b : c.grid)
+    svg.rect(b, detail::kGridGrey);
+  for (const Box& b : c.rules)
+    svg.rect(b, Rgb{0, 0, 0});
+
+  const double radius = detail::kChartMarker / 2;
+  for (std::size_t k = 0; k < c.lines.size(); ++k)
+    for (const std::vector<Point>& run : c.lines[k]) {
+      if (run.size() > 1) svg.polyline(run, c.colours[k], detail::kChartLineWidth);
+      for (const Point& p : run)
+        svg.circle(p, radius, c.colours[k]);
+    }
+
+  // The frame's 1-unit stroke on half units, so that it covers whole pixels.
+  const Box& l = c.legend;
+  svg.rect({std::round(l.x) + 0.5, std::round(l.y) + 0.5, std::round(l.width) - 1,
+            std::round(l.height) - 1},
+           Rgb{255, 255, 255}, detail::kLegendFrameGrey);
+  for (std::size_t k = 0; k < c.swatches.size(); ++k) {
+    const Point s = c.swatches[k];
+    const double half = detail::kSwatchLength / 2;
+    svg.polyline({{s.x - half, s.y}, {s.x + half, s.y}}, c.colours[k], detail::kChartLineWidth)
+        .circle(s, radius, c.colours[k]);
+  }
+
+  using Anchor = SvgText::Anchor;
+  for (const ChartText& t : c.texts) {
+    const double size = t.bold ? detail::kChartTitleFontSize : detail::kChartFontSize;
+    const Anchor anchor = t.align == ChartText::Align::left     ? Anchor::start
+                          : t.align == ChartText::Align::centre ? Anchor::middle
+                                                                : Anchor::end;
+    // Level text: capitals centred kChartCapMiddle below the top, as the built-in font's; text
+    // turned upwards: centred on (x, top), its baseline left of x once turned.
+    const double middle = t.up ? t.top : t.top + detail::kChartCapMiddle;
+    const double baseline_offset = detail::kCapMiddleEm * size;
+    const Point at =
+        t.up ? Point{t.x + baseline_offset, middle} : Point{t.x, middle + baseline_offset};
+    svg.text(at, t.text, {size, t.up ? Anchor::middle : anchor, t.colour, t.bold, t.up});
+  }
+  return svg;
 }
 
 }  // namespace minicnn
