@@ -399,8 +399,9 @@ Screenshot screenshot(const std::string& page, const testing::TempDir& dir) {
 }
 
 // Where a colour is on the screen: the pixels within 24 of it in every channel (a line's
-// anti-aliased core included, its faint edges not; no shade of the heat maps' blue scale), grouped by columns into regions that more
-// than 20 columns without it separate. Per region: its columns and rows, and its pixels.
+// anti-aliased core included, its faint edges not; no shade of the heat maps' blue scale),
+// grouped by columns into regions that more than 20 columns without it separate. Per region: its
+// columns and rows, and its pixels.
 struct ColourRegion {
   int left = 0, right = 0, top = 0, bottom = 0;
   Index pixels = 0;
