@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine (README's test command; CI runs exactly this):
-#  1. installs the missing Debian packages;
+#  1. installs the missing Debian packages (chromium too, for the browser test of report.html);
 #  2. builds the tests, the examples and the benchmarks once, instrumented with AddressSanitizer
 #     and UndefinedBehaviorSanitizer (MINICNN_SANITIZE=QUICK, -O1: see CMakeLists.txt), so that
 #     every test also proves there is no memory error, leak or undefined behaviour on its path
@@ -21,7 +21,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$root/scripts/install_deps.sh"
-minicnn_install_deps
+# chromium: test_report_html renders a report.html in headless Chromium and checks its charts.
+minicnn_install_deps chromium
 
 build=${MINICNN_BUILD_DIR:-$root/build-test}
 jobs=${MINICNN_JOBS:-$(nproc)}

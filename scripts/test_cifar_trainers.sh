@@ -43,14 +43,17 @@ check_outputs() {
 }
 
 # report.html is self-contained: no URL (base64 has no ':', so none hides in the pictures), no
-# script, link or href, and every <img src> is an inline PNG; and it has its sections.
+# script, link or href, and every <img src> is an inline PNG (the two heat maps at least); the
+# two training curves are inline SVG drawings; and it has its sections.
 check_report_html() {
   if grep -qiE 'https?:|<script|<link|href=|url\(|@import' "$1"; then
     echo "FAIL: $1 refers to something outside itself"; exit 1
   fi
   local sources
   sources=$(grep -o 'src="[^"]\{0,22\}' "$1" || true)
-  [ "$(grep -c . <<<"$sources")" -ge 4 ] || { echo "FAIL: $1 has fewer than 4 pictures"; exit 1; }
+  [ "$(grep -c . <<<"$sources")" -ge 2 ] || { echo "FAIL: $1 has fewer than 2 pictures"; exit 1; }
+  [ "$(grep -c '<svg ' "$1")" -eq 2 ] && [ "$(grep -c '</svg>' "$1")" -eq 2 ] ||
+    { echo "FAIL: $1 does not draw its 2 training curves as SVG"; exit 1; }
   if grep -v '^src="data:image/png;base64,$' <<<"$sources"; then
     echo "FAIL: $1 has an image that is not an inline PNG"; exit 1
   fi

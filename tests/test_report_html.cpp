@@ -1,12 +1,13 @@
 // Specification of a training run's report (visual/run_report.hpp): report.html holds every
-// section, refers to nothing outside itself (each picture an inline PNG that decodes), and its
-// figures come from one predict() over the test set; the PNG files beside it are the same
-// pictures.
+// section, refers to nothing outside itself (the curves inline SVG, every other picture an inline
+// PNG that decodes), and its figures come from one predict() over the test set; the PNG files
+// beside it are the same pictures.
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -111,6 +112,25 @@ std::vector<Decoded> check_self_contained(const std::string& html) {
     CHECK(outside.find(forbidden) == std::string::npos);
   }
   return pictures;
+}
+
+// The page's inline <svg> elements, each from "<svg" to "</svg>", in order.
+std::vector<std::string> svg_elements(const std::string& html) {
+  std::vector<std::string> found;
+  for (std::size_t at = html.find("<svg"); at != std::string::npos;
+       at = html.find("<svg", at + 1)) {
+    const std::size_t end = html.find("</svg>", at);
+    REQUIRE(end != std::string::npos);
+    found.push_back(html.substr(at, end + 6 - at));
+  }
+  return found;
+}
+
+std::size_t occurrences(const std::string& text, const std::string& part) {
+  std::size_t count = 0;
+  for (std::size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1))
+    ++count;
+  return count;
 }
 
 // The <h2> headings of the page, in order.
@@ -243,22 +263,41 @@ TEST_CASE("a run's report.html is self-contained and has every section, from one
     CHECK(html.find(phase) != std::string::npos);
   }
 
-  // 2 curves, 2 heat maps, the 10 worst images (8x8 at zoom 16), the filters: all decode.
+  // The curves: two inline SVG drawings of 540x360 in the "Training curves" section, with their
+  // titles as text; every line of a 3-epoch history is a polyline (2 in the plot, 2 in the
+  // legend).
+  const std::vector<std::string> drawings = svg_elements(html);
+  REQUIRE(drawings.size() == 2);
+  const std::size_t curves = html.find("<h2>Training curves</h2>");
+  const std::size_t after = html.find("<h2>", curves + 1);
+  for (const std::string& svg : drawings) {
+    CHECK(svg.rfind("<svg width=\"540\" height=\"360\" viewBox=\"0 0 540 360\"", 0) == 0);
+    CHECK(html.find(svg) > curves);
+    CHECK(html.find(svg) < after);
+    CHECK(occurrences(svg, "<polyline ") == 4);
+    CHECK(svg.find(">epoch</text>") != std::string::npos);
+  }
+  CHECK(drawings[0].find(">Loss</text>") != std::string::npos);
+  CHECK(drawings[0].find(">loss</text>") != std::string::npos);
+  CHECK(drawings[1].find(">accuracy</text>") != std::string::npos);
+  // 2 heat maps, the 10 worst images (8x8 at zoom 16), the filters: inline PNGs that decode.
   const std::vector<Decoded> pictures = check_self_contained(html);
-  REQUIRE(pictures.size() == 2 + 2 + 10 + 1);
-  CHECK(pictures[0].width == 520);
-  CHECK(pictures[4].width == 128);
-  CHECK(pictures[4].height == 128);
+  REQUIRE(pictures.size() == 2 + 10 + 1);
+  CHECK(pictures[2].width == 128);
+  CHECK(pictures[2].height == 128);
   // filters: 4 filters of 1 channel, 3x3 at zoom 10 with 3 pixels of padding, 8 per row
-  CHECK(pictures[14].width == 4 * (30 + 3) + 3);
-  // The PNG files decode; the charts and heat maps are the page's pictures.
+  CHECK(pictures[12].width == 4 * (30 + 3) + 3);
+  // The PNG files decode: the curves at the drawings' size, the heat maps as on the page.
   for (std::size_t i = 1; i < expected.size(); ++i) {
     CAPTURE(expected[i]);
     const std::string bytes = read_text(dir / expected[i]);
     const Decoded d = decode_png(std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
-    if (i <= 4) {
-      CHECK(d.width == pictures[i - 1].width);
-      CHECK(d.height == pictures[i - 1].height);
+    if (i <= 2) {
+      CHECK(d.width == 540);
+      CHECK(d.height == 360);
+    } else if (i <= 4) {
+      CHECK(d.width == pictures[i - 3].width);
+      CHECK(d.height == pictures[i - 3].height);
     }
   }
 }
@@ -316,4 +355,109 @@ TEST_CASE("the report writes probabilities with 4 decimals, tiny ones with 2 dig
   CHECK(detail::probability(0.0) == "0.0e+00");
   CHECK(detail::fixed(std::nan(""), 2) == "-");
   CHECK(detail::percent(0.9713) == "97.13 %");
+}
+
+// ---- In a browser
+// -------------------------------------------------------------------------------
+
+namespace {
+
+struct Screenshot {
+  int width = 0, height = 0;
+  std::vector<std::uint8_t> rgb;  // row-major, 3 bytes a pixel
+  Rgb at(int x, int y) const {
+    const std::size_t i = 3 * (static_cast<std::size_t>(y) * width + x);
+    return {rgb[i], rgb[i + 1], rgb[i + 2]};
+  }
+};
+
+// Renders `page` in headless Chromium (Debian's `chromium`) into a PNG of 1200x2000 CSS pixels,
+// one screen pixel each, in sRGB, and decodes it. About 4 s, most of it Chromium's start.
+Screenshot screenshot(const std::string& page, const testing::TempDir& dir) {
+  REQUIRE_MESSAGE(std::system("command -v chromium >/dev/null 2>&1") == 0,
+                  "this test needs headless Chromium: install Debian's chromium "
+                  "(bash scripts/install_deps.sh chromium; scripts/test.sh does)");
+  const std::string png = dir / "screenshot.png", log = dir / "chromium.log";
+  const std::string command =
+      "timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
+      "--disable-background-networking --disable-component-update --disable-sync "
+      "--hide-scrollbars --force-device-scale-factor=1 --force-color-profile=srgb "
+      "--user-data-dir='" +
+      dir / "profile" + "' --window-size=1200,2000 --screenshot='" + png + "' 'file://" + page +
+      "' >'" + log + "' 2>&1";
+  REQUIRE_MESSAGE(std::system(command.c_str()) == 0, "chromium failed: ", read_text(log));
+  const std::string bytes = read_text(png);
+  Screenshot s;
+  int channels = 0;
+  unsigned char* pixels =
+      stbi_load_from_memory(reinterpret_cast<const unsigned char*>(bytes.data()),
+                            static_cast<int>(bytes.size()), &s.width, &s.height, &channels, 3);
+  REQUIRE(pixels != nullptr);
+  s.rgb.assign(pixels, pixels + 3 * s.width * s.height);
+  stbi_image_free(pixels);
+  return s;
+}
+
+// Where a colour is on the screen: the pixels within 24 of it in every channel (a line's
+// anti-aliased core included, its faint edges not; no shade of the heat maps' blue scale),
+// grouped by columns into regions that more than 20 columns without it separate. Per region: its
+// columns and rows, and its pixels.
+struct ColourRegion {
+  int left = 0, right = 0, top = 0, bottom = 0;
+  Index pixels = 0;
+};
+
+std::vector<ColourRegion> colour_regions(const Screenshot& s, Rgb colour) {
+  const auto near = [&](Rgb p) {
+    return std::abs(p.r - colour.r) <= 24 && std::abs(p.g - colour.g) <= 24 &&
+           std::abs(p.b - colour.b) <= 24;
+  };
+  std::vector<ColourRegion> regions;
+  int last_column = -1000;
+  for (int x = 0; x < s.width; ++x)
+    for (int y = 0; y < s.height; ++y) {
+      if (!near(s.at(x, y))) continue;
+      if (x - last_column > 21) regions.push_back({x, x, y, y, 0});
+      ColourRegion& r = regions.back();
+      r.right = x;
+      r.top = std::min(r.top, y);
+      r.bottom = std::max(r.bottom, y);
+      ++r.pixels;
+      last_column = x;
+    }
+  return regions;
+}
+
+}  // namespace
+
+TEST_CASE("headless Chromium draws report.html's two charts, each with both curves") {
+  Dataset train_set = noise_images(48, 3, 1), test = noise_images(30, 3, 2);
+  Sequential<float> layers;
+  layers.add<Conv2D>(4, 3).add<ReLU>().add<Flatten>().add<Dense>(3).add<Softmax>();
+  const TrainedRun run = train(std::move(layers), train_set);
+  testing::TempDir dir;
+  write_run_report(dir.path.string(), summary_of("In a browser"), run.model, run.history, test,
+                   Normalization<float>::scale());
+  const Screenshot s = screenshot(dir / "report.html", dir);
+  REQUIRE(s.width == 1200);
+
+  // The page's other pictures are grey (the images, the filters) or blue-grey (the heat maps):
+  // the curves' colours are the charts' alone. Each colour must be in two regions, the loss
+  // chart's and the accuracy chart's side by side, each a curve across its plot (3 epochs: more
+  // than 300 columns) drawn as a line (more than 300 pixels: its 3 discs and legend sample
+  // alone give about 100).
+  for (std::size_t k = 0; k < 2; ++k) {
+    CAPTURE(k);
+    const std::vector<ColourRegion> regions = colour_regions(s, series_colour(k));
+    REQUIRE(regions.size() == 2);
+    for (const ColourRegion& r : regions) {
+      CAPTURE(r.left);
+      CHECK(r.right - r.left > 300);
+      CHECK(r.bottom - r.top < 360);
+      CHECK(r.pixels > 300);
+    }
+    CHECK(regions[0].right < 600);  // the loss chart on the left, the accuracy chart right
+    CHECK(regions[1].left > 600);
+    MESSAGE("series ", k, ": ", regions[0].pixels, " and ", regions[1].pixels, " pixels");
+  }
 }

@@ -1,13 +1,16 @@
 // Specification of the pictures (include/minicnn/visual/): PNG files that decode to the pixels
-// written, grids, charts and heat maps laid out as documented, and a report.html that refers to
-// nothing outside itself.
+// written, grids, charts and heat maps laid out as documented (a chart's legend clear of its
+// data), SVG drawings of the same charts, and a report.html that refers to nothing outside
+// itself.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +20,7 @@
 #include "minicnn/visual/plots.hpp"
 #include "minicnn/visual/png.hpp"
 #include "minicnn/visual/report_html.hpp"
+#include "minicnn/visual/svg.hpp"
 #include "support/temp_files.hpp"
 
 // The reference decoder, compiled privately into this test.
@@ -188,6 +192,14 @@ TEST_CASE("The built-in font draws inside the box text_width and text_height giv
         CHECK(y < 4 + text_height());
       }
   CHECK(inked > 20);
+  // Turned upwards: the level text's pixel (u, v) lands on (v, width - 1 - u).
+  Image level(text_width("Ag0%", 2), text_height(2), 3),
+      up(text_height(2), text_width("Ag0%", 2), 3);
+  draw_text(level, 0, 0, "Ag0%", {0, 0, 0}, 2);
+  draw_text_up(up, 0, 0, "Ag0%", {0, 0, 0}, 2);
+  for (Index v = 0; v < level.height(); ++v)
+    for (Index u = 0; u < level.width(); ++u)
+      CHECK(up.pixel(v, level.width() - 1 - u) == level.pixel(u, v));
   // Outside printable ASCII: drawn as '?'.
   Image a(10, 10, 1), b(10, 10, 1);
   draw_text(a, 0, 0, "\x01", {0, 0, 0});
@@ -267,10 +279,230 @@ TEST_CASE("A line chart draws every series in its colour, with a legend") {
   CHECK(line_chart({{"flat", {1.0, 1.0, 1.0}}}).height() == 400);
   CHECK(line_chart({{"empty", {std::nan("")}}}).height() == 400);
   CHECK_THROWS_WITH_AS(line_chart({}), "line_chart: expected at least one series, got none", Error);
-  options.width = 100;
+  options.width = 200;
   CHECK_THROWS_WITH_AS(line_chart({{"loss", loss}}, options),
-                       "line_chart: expected a size of at least 160x120 pixels, got 100x400",
+                       "line_chart: expected a size of at least 240x180 pixels, got 200x400",
                        Error);
+}
+
+TEST_CASE("A line chart's axes carry their titles and ticks, in text of 18-pixel lines") {
+  ChartOptions options;
+  options.title = "Loss";
+  options.y_label = "loss";
+  const ChartLayout c = line_chart_layout({{"train", {2.0, 1.0, 0.5, 0.4}}}, options);
+  const auto find = [&](const std::string& text) {
+    const auto at = std::find_if(c.texts.begin(), c.texts.end(),
+                                 [&](const ChartText& t) { return t.text == text; });
+    REQUIRE(at != c.texts.end());
+    return *at;
+  };
+  const ChartText x_title = find("epoch"), y_title = find("loss"), title = find("Loss");
+  CHECK(x_title.top > c.plot.bottom());  // below the x axis and its tick labels
+  CHECK(x_title.x == doctest::Approx(c.plot.x + c.plot.width / 2));
+  CHECK(y_title.up);  // reads upwards, left of the tick labels
+  CHECK(y_title.x < c.plot.x - 30);
+  CHECK(title.bold);
+  CHECK(title.top + text_height(2) <= c.plot.y);  // above the plot
+  for (const char* tick : {"1", "2", "3", "4", "0.5", "1", "1.5", "2"}) {
+    CAPTURE(tick);
+    find(tick);
+  }
+  // In the picture, the titles are drawn in black at twice the font's size.
+  const Image image = line_chart({{"train", {2.0, 1.0, 0.5, 0.4}}}, options);
+  Image expected(text_height(2), text_width("loss", 2), 3);
+  draw_text_up(expected, 0, 0, "loss", {0, 0, 0}, 2);
+  const Index left = static_cast<Index>(std::lround(y_title.x)) - text_height(2) / 2;
+  const Index top = static_cast<Index>(std::lround(y_title.top)) - text_width("loss", 2) / 2;
+  for (Index y = 0; y < expected.height(); ++y)
+    for (Index x = 0; x < expected.width(); ++x)
+      CHECK(image.pixel(left + x, top + y) == expected.pixel(x, y));
+}
+
+// ---- Legend placement
+// ----------------------------------------------------------------------------
+
+namespace {
+
+// The plotted runs of a layout, as free_legend_spot sees them.
+std::vector<std::vector<Point>> runs_of(const ChartLayout& c) {
+  std::vector<std::vector<Point>> runs;
+  for (const auto& series : c.lines)
+    runs.insert(runs.end(), series.begin(), series.end());
+  return runs;
+}
+
+}  // namespace
+
+TEST_CASE("segment_meets_box finds segments crossing, touching or inside a box") {
+  const Box box{10, 10, 20, 10};                               // [10, 30] x [10, 20]
+  CHECK(segment_meets_box({0, 0}, {40, 30}, box));             // crosses, both ends outside
+  CHECK(segment_meets_box({15, 15}, {15, 15}, box));           // a point inside
+  CHECK(segment_meets_box({0, 20}, {10, 20}, box));            // ends on the corner
+  CHECK(segment_meets_box({20, 0}, {20, 40}, box));            // vertical, through
+  CHECK_FALSE(segment_meets_box({0, 0}, {9, 40}, box));        // passes left of it
+  CHECK_FALSE(segment_meets_box({0, 25}, {40, 25}, box));      // horizontal, below
+  CHECK_FALSE(segment_meets_box({0, 12}, {9.9, 12}, box));     // stops short of it
+  CHECK_FALSE(segment_meets_box({0, 0}, {40, 8}, box));        // diagonal above it
+  CHECK(polylines_meet_box({{{0, 25}, {40, 25}}}, box, 5.0));  // within the clearance
+  CHECK_FALSE(polylines_meet_box({{{0, 25}, {40, 25}}}, box, 4.9));
+}
+
+TEST_CASE("The legend goes in the first corner the data leaves free, else outside the plot") {
+  const Box plot{0, 0, 300, 200};
+  const double width = 80, height = 40, clearance = 5;
+  // A short stroke in each corner region of the plot: top right, top left, bottom right,
+  // bottom left (free_legend_spot's order).
+  const std::vector<std::vector<Point>> corner_strokes = {{{260, 20}, {290, 30}},
+                                                          {{10, 20}, {40, 30}},
+                                                          {{260, 170}, {290, 180}},
+                                                          {{10, 170}, {40, 180}}};
+  const std::vector<Point> expected = {{214, 6}, {6, 6}, {214, 154}, {6, 154}};
+  for (std::size_t filled = 0; filled <= 4; ++filled) {
+    // Corners 0 .. filled - 1 hold data: the legend takes the next one.
+    const std::vector<std::vector<Point>> lines(corner_strokes.begin(),
+                                                corner_strokes.begin() + filled);
+    const std::optional<Box> spot = free_legend_spot(plot, width, height, lines, clearance);
+    CAPTURE(filled);
+    REQUIRE(spot.has_value());
+    CHECK_FALSE(polylines_meet_box(lines, *spot, clearance));
+    if (filled < 4) {
+      CHECK(spot->x == expected[filled].x);
+      CHECK(spot->y == expected[filled].y);
+    } else {
+      CHECK(spot->x == 214);  // the right side's middle
+      CHECK(spot->y == 80);
+    }
+  }
+  // Each corner alone: the legend avoids it.
+  for (std::size_t corner = 0; corner < 4; ++corner) {
+    CAPTURE(corner);
+    const std::vector<std::vector<Point>> lines = {corner_strokes[corner]};
+    const std::optional<Box> spot = free_legend_spot(plot, width, height, lines, clearance);
+    REQUIRE(spot.has_value());
+    CHECK_FALSE(polylines_meet_box(lines, *spot, clearance));
+  }
+  // A zigzag over the whole plot leaves no spot; nor does a legend bigger than the plot.
+  std::vector<Point> zigzag;
+  for (int i = 0; i <= 12; ++i)
+    zigzag.push_back({i * 25.0, i % 2 == 0 ? 10.0 : 190.0});
+  CHECK_FALSE(free_legend_spot(plot, width, height, {zigzag}, clearance).has_value());
+  CHECK_FALSE(free_legend_spot(plot, 400, height, {}, clearance).has_value());
+}
+
+TEST_CASE("A chart's legend covers no plotted point or line, whatever corner the curves fill") {
+  const double n = std::nan("");
+  // Curves that fill the corners in turn: falling (top left, bottom right), rising (bottom
+  // left, top right), a peak (top middle), a valley, a high plateau, a low one, a gap.
+  const std::vector<std::vector<Series>> charts = {
+      {{"train", {2.0, 1.0, 0.6, 0.45, 0.4}}, {"validation", {1.9, 1.1, 0.8, 0.7, 0.72}}},
+      {{"train", {0.3, 0.6, 0.8, 0.9, 0.95}}, {"validation", {0.35, 0.55, 0.7, 0.75, 0.74}}},
+      {{"train", {0.0, 0.8, 1.0, 0.8, 0.0}}},
+      {{"train", {1.0, 0.2, 0.0, 0.2, 1.0}}},
+      {{"train", {0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0}}, {"validation", {1.0, 1.0, 1.0, 1.0, 0.0}}},
+      {{"a long series name", {0.0, 0.1, 0.0, 0.1, 0.0, 0.1, 1.0}}},
+      {{"train", {1.0, n, 0.2, 0.25, n, 0.9}}},
+  };
+  for (std::size_t i = 0; i < charts.size(); ++i) {
+    CAPTURE(i);
+    const ChartLayout c = line_chart_layout(charts[i]);
+    // Clear of the lines' half-width and the markers' half-size.
+    CHECK_FALSE(polylines_meet_box(runs_of(c), c.legend, 4.0));
+    CHECK(c.legend_inside);
+    CHECK(c.legend.x >= c.plot.x);
+    CHECK(c.legend.right() <= c.plot.right());
+    CHECK(c.legend.y >= c.plot.y);
+    CHECK(c.legend.bottom() <= c.plot.bottom());
+  }
+  // Falling loss: top right; rising accuracy: top left (its top right is taken).
+  const ChartLayout loss = line_chart_layout(charts[0]);
+  CHECK(loss.legend.right() == doctest::Approx(loss.plot.right() - 6));
+  CHECK(loss.legend.y == doctest::Approx(loss.plot.y + 6));
+  const ChartLayout accuracy = line_chart_layout(charts[1]);
+  CHECK(accuracy.legend.x == doctest::Approx(accuracy.plot.x + 6));
+
+  // Curves over every spot: the legend moves right of a narrower plot, and the picture shows it
+  // there: its frame's grey, right of the x axis's end.
+  std::vector<double> zigzag;
+  for (int i = 0; i < 30; ++i)
+    zigzag.push_back(i % 2 == 0 ? 0.0 : 1.0);
+  const ChartLayout full = line_chart_layout({{"train", zigzag}, {"validation", zigzag}});
+  CHECK_FALSE(full.legend_inside);
+  CHECK(full.legend.x > full.plot.right());
+  CHECK(full.legend.right() <= full.width);
+  CHECK_FALSE(polylines_meet_box(runs_of(full), full.legend, 4.0));
+  const Image image = line_chart({{"train", zigzag}, {"validation", zigzag}});
+  CHECK(image.pixel(std::lround(full.legend.x), std::lround(full.legend.y) + 3) ==
+        Rgb{160, 160, 160});
+}
+
+// ---- SVG
+// -------------------------------------------------------------------------------------------
+
+TEST_CASE("Svg writes shapes and escaped text in drawing order, for an HTML page") {
+  Svg svg(200, 100.5, "a <chart>");
+  svg.rect({0, 0, 200, 100.5}, Rgb{255, 255, 255})
+      .rect({10.25, 20, 30, 40}, std::nullopt, Rgb{160, 160, 160}, 1.5)
+      .polyline({{1, 2}, {3.126, -4}}, {31, 119, 180}, 2)
+      .circle({5, 6}, 3, {255, 127, 14})
+      .text({7, 8}, "R&D <1>", {16, SvgText::Anchor::end, {0, 0, 0}, true, false})
+      .text({9, 10}, "loss", {15, SvgText::Anchor::middle, {60, 60, 60}, false, true});
+  CHECK(svg.markup() ==
+        "<svg width=\"200\" height=\"100.5\" viewBox=\"0 0 200 100.5\" role=\"img\" "
+        "aria-label=\"a &lt;chart&gt;\" font-family=\"sans-serif\">\n"
+        "<rect x=\"0\" y=\"0\" width=\"200\" height=\"100.5\" fill=\"#ffffff\"/>\n"
+        "<rect x=\"10.25\" y=\"20\" width=\"30\" height=\"40\" fill=\"none\" stroke=\"#a0a0a0\" "
+        "stroke-width=\"1.5\"/>\n"
+        "<polyline points=\"1,2 3.13,-4\" fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" "
+        "stroke-linejoin=\"round\" stroke-linecap=\"round\"/>\n"
+        "<circle cx=\"5\" cy=\"6\" r=\"3\" fill=\"#ff7f0e\"/>\n"
+        "<text x=\"7\" y=\"8\" font-size=\"16\" text-anchor=\"end\" fill=\"#000000\" "
+        "font-weight=\"bold\">R&amp;D &lt;1&gt;</text>\n"
+        "<text x=\"9\" y=\"10\" font-size=\"15\" text-anchor=\"middle\" fill=\"#3c3c3c\" "
+        "transform=\"rotate(-90 9 10)\">loss</text>\n"
+        "</svg>");
+  CHECK(Svg::number(-0.001) == "0");
+  CHECK(Svg::number(100) == "100");
+  CHECK(Svg::number(0.5) == "0.5");
+  CHECK_THROWS_WITH_AS(Svg(0, 10, "x"), "Svg: expected a positive size, got 0x10", Error);
+}
+
+TEST_CASE("A chart's SVG draws the PNG's layout: its lines, legend and text") {
+  const std::vector<Series> curves = {{"train", {2.0, 1.0, std::nan(""), 0.5, 0.4}},
+                                      {"validation", {1.9, 1.2, 0.9, 0.8}}};
+  ChartOptions options;
+  options.title = "Loss";
+  options.y_label = "loss";
+  const ChartLayout c = line_chart_layout(curves, options);
+  const std::string svg = line_chart_svg(curves, options).markup();
+  CHECK(svg.rfind("<svg width=\"640\" height=\"400\" viewBox=\"0 0 640 400\"", 0) == 0);
+  // Every run of two points or more is a polyline through the layout's points; the gap splits
+  // train in two; each legend row adds its sample line.
+  for (std::size_t k = 0; k < c.lines.size(); ++k)
+    for (const std::vector<Point>& run : c.lines[k]) {
+      std::string points;
+      for (const Point& p : run)
+        points += (points.empty() ? "" : " ") + Svg::number(p.x) + "," + Svg::number(p.y);
+      CHECK(svg.find("<polyline points=\"" + points + "\" fill=\"none\" stroke=\"" +
+                     Svg::colour(series_colour(k))) != std::string::npos);
+    }
+  std::size_t polylines = 0, discs = 0, texts = 0;
+  for (std::size_t at = svg.find("<polyline"); at != std::string::npos;
+       at = svg.find("<polyline", at + 1))
+    ++polylines;
+  for (std::size_t at = svg.find("<circle"); at != std::string::npos;
+       at = svg.find("<circle", at + 1))
+    ++discs;
+  for (std::size_t at = svg.find("<text"); at != std::string::npos; at = svg.find("<text", at + 1))
+    ++texts;
+  CHECK(polylines == 2 + 1 + 2);
+  CHECK(discs == 4 + 4 + 2);  // the finite points and the legend's samples
+  CHECK(texts == c.texts.size());
+  // The legend's frame where the layout put it, on half units for a sharp 1-pixel stroke.
+  CHECK(svg.find("<rect x=\"" + Svg::number(std::round(c.legend.x) + 0.5) + "\" y=\"" +
+                 Svg::number(std::round(c.legend.y) + 0.5) + "\"") != std::string::npos);
+  CHECK(svg.find(">validation</text>") != std::string::npos);
+  CHECK(svg.find("font-weight=\"bold\">Loss</text>") != std::string::npos);
+  CHECK(svg.find("transform=\"rotate(-90 ") != std::string::npos);  // the y axis's title
 }
 
 TEST_CASE("The confusion heat map colours by row share and writes the counts") {
@@ -312,10 +544,13 @@ TEST_CASE("base64 follows RFC 4648") {
   CHECK(base64({0xFB, 0xFF}) == "+/8=");
 }
 
-TEST_CASE("report.html is self-contained: inline PNG images and no URL") {
+TEST_CASE("report.html is self-contained: inline PNG images, inline SVG drawings and no URL") {
   HtmlReport report("Lab <3> & \"more\"");
   report.section("Model").preformatted("conv2d (Conv2D)   (None, 32, 26, 26)   320\n");
   report.section("Training").figure(line_chart({{"loss", {1.0, 0.5, 0.25}}}), "Loss per epoch");
+  report.gallery(
+      {line_chart_svg({{"loss", {1.0, 0.5, 0.25}}}), line_chart_svg({{"accuracy", {0.5, 0.9}}})},
+      {"Loss, drawn", "Accuracy, drawn"});
   report.section("Confusion matrix")
       .figure(confusion_heatmap(ConfusionMatrix(2, {0, 1}, {0, 0})), "Counts");
   report.section("Worst examples")
@@ -350,6 +585,10 @@ TEST_CASE("report.html is self-contained: inline PNG images and no URL") {
   CHECK(outside.find("<title>Lab &lt;3&gt; &amp; &quot;more&quot;</title>") != std::string::npos);
   CHECK(outside.find("See &lt;b&gt;this&lt;/b&gt;") != std::string::npos);
   CHECK(outside.find("width=\"32\" height=\"32\"") != std::string::npos);  // zoom 4 of 8x8
+  // The drawings are inline, each in its figure with its caption.
+  CHECK(outside.find("<figure><svg width=\"640\" height=\"400\"") != std::string::npos);
+  CHECK(outside.find("</svg><figcaption>Accuracy, drawn</figcaption></figure>") !=
+        std::string::npos);
 
   testing::TempDir dir;
   report.write(dir / "report.html");
@@ -357,6 +596,10 @@ TEST_CASE("report.html is self-contained: inline PNG images and no URL") {
   CHECK_THROWS_WITH_AS(report.gallery({Image(1, 1)}, {}),
                        "HtmlReport::gallery: expected one caption per image, got 0 captions for 1 "
                        "images",
+                       Error);
+  CHECK_THROWS_WITH_AS(report.gallery(std::vector<Svg>{Svg(1, 1, "x")}, {}),
+                       "HtmlReport::gallery: expected one caption per drawing, got 0 captions "
+                       "for 1 drawings",
                        Error);
   CHECK_THROWS_WITH_AS(report.figure(Image(1, 1), "x", 0),
                        "HtmlReport: expected a zoom >= 1, got 0", Error);

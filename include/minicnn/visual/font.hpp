@@ -159,4 +159,23 @@ inline void draw_text(Image& image, Index x, Index y, const std::string& text, R
   }
 }
 
+// Draws `text` turned a quarter turn anticlockwise, reading upwards (a y axis's title): its box
+// is text_height(scale) wide and text_width(text, scale) high with the top-left corner at (x, y),
+// and the glyphs' tops face left. Pixel (u, v) of the text drawn level lands on
+// (x + v, y + width - 1 - u).
+inline void draw_text_up(Image& image, Index x, Index y, const std::string& text, Rgb colour,
+                         Index scale = 1) {
+  const Index length = text_width(text, scale);
+  Index along = 0;  // u of the glyph's left edge
+  for (char c : text) {
+    const std::uint8_t* rows = detail::glyph(c);
+    for (Index r = 0; r < 9; ++r)
+      for (Index k = 0; k < 8; ++k)
+        if ((rows[r] >> k) & 1)
+          image.fill_rect(x + r * scale, y + length - along - (k + 1) * scale, scale, scale,
+                          colour);
+    along += (detail::glyph_width(c) + 1) * scale;
+  }
+}
+
 }  // namespace minicnn

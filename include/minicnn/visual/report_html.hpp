@@ -1,11 +1,13 @@
 // HtmlReport: one self-contained report.html of a training run, built section by section:
-// model summary, curves, confusion matrix, worst images, filters, timings... Every picture is a
-// PNG embedded as a data: URI (base64), the style sheet is inline, and the page refers to no
+// model summary, curves, confusion matrix, worst images, filters, timings... A chart is inline
+// SVG (visual/svg.hpp: crisp at any zoom, its text selectable), every other picture a PNG
+// embedded as a data: URI (base64); the style sheet is inline, and the page refers to no
 // external URL at all, so the file can be mailed, archived or opened offline as it is.
 //
 //   HtmlReport report("CIFAR-10, simple CNN");
 //   report.section("Model").preformatted(model.summary());
-//   report.section("Training").figure(line_chart(...), "Loss per epoch");
+//   report.section("Training").figure(line_chart_svg(...), "Loss per epoch");
+//   report.section("Filters").figure(filter_grid(...), "conv2d", 4);
 //   report.section("Timings").table({"phase", "seconds"}, {{"fit", "12.3"}});
 //   report.write("report.html");
 #pragma once
@@ -16,7 +18,9 @@
 #include <vector>
 
 #include "minicnn/atomic_file.hpp"
+#include "minicnn/visual/escape.hpp"
 #include "minicnn/visual/png.hpp"
+#include "minicnn/visual/svg.hpp"
 
 namespace minicnn {
 
@@ -37,34 +41,6 @@ inline std::string base64(const std::vector<std::uint8_t>& bytes) {
     text += i + 2 < bytes.size() ? kAlphabet[triple & 63] : '=';
   }
   return text;
-}
-
-// Text made safe inside HTML elements and attribute values.
-inline std::string html_escape(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 // An image as the value of an <img src>: "data:image/png;base64,...".
@@ -132,6 +108,23 @@ class HtmlReport {
     return end_figures();
   }
 
+  // A drawing (a chart) with a caption, inline, at its size.
+  HtmlReport& figure(const Svg& svg, const std::string& caption) {
+    begin_figures();
+    add_figure(svg, caption);
+    return end_figures();
+  }
+  // Drawings side by side (e.g. the loss and accuracy curves), each with its caption.
+  HtmlReport& gallery(const std::vector<Svg>& drawings, const std::vector<std::string>& captions) {
+    if (drawings.size() != captions.size())
+      fail("HtmlReport::gallery: expected one caption per drawing, got ", captions.size(),
+           " captions for ", drawings.size(), " drawings");
+    begin_figures();
+    for (std::size_t i = 0; i < drawings.size(); ++i)
+      add_figure(drawings[i], captions[i]);
+    return end_figures();
+  }
+
   std::string html() const {
     return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" +
            html_escape(title_) + "</title>\n<style>\n" + kStyle +
@@ -158,8 +151,10 @@ class HtmlReport {
       // The caption wraps at its picture's width.
       "figcaption { display: table-caption; caption-side: bottom; }\n"
       "figcaption { font-size: 0.85em; color: #555; }\n"
-      // A picture wider than the page (CIFAR-100's 100-class heat map) shrinks to fit it.
-      "img { image-rendering: pixelated; max-width: 100%; height: auto; }\n";
+      // A picture or drawing wider than the page (CIFAR-100's 100-class heat map) shrinks to
+      // fit it.
+      "img { image-rendering: pixelated; max-width: 100%; height: auto; }\n"
+      "svg { display: block; max-width: 100%; height: auto; }\n";
 
   void begin_figures() { body_ += "<div class=\"figures\">\n"; }
   HtmlReport& end_figures() {
@@ -172,6 +167,11 @@ class HtmlReport {
              std::to_string(image.width() * zoom) + "\" height=\"" +
              std::to_string(image.height() * zoom) + "\" alt=\"" + html_escape(caption) +
              "\"><figcaption>" + html_escape(caption) + "</figcaption></figure>\n";
+  }
+
+  void add_figure(const Svg& svg, const std::string& caption) {
+    body_ += "<figure>" + svg.markup() + "<figcaption>" + html_escape(caption) +
+             "</figcaption></figure>\n";
   }
 
   std::string title_;

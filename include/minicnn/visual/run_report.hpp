@@ -1,8 +1,9 @@
-// The report of a finished training run: one self-contained report.html (visual/report_html.hpp)
-// and the pictures people open directly, as PNG files beside it. It shows the run (command,
-// machine, setup), the result, the model, the training curves, what the model does on the test
-// set (confusion matrix, per-class figures, ROC AUC, the worst-classified images), the first
-// layer's filters when it is a convolution, every epoch and the timings.
+// The report of a finished training run: one self-contained report.html (visual/report_html.hpp;
+// its training curves inline SVG, its other pictures inline PNG) and the pictures people open
+// directly, as PNG files beside it. It shows the run (command, machine, setup), the result, the
+// model, the training curves, what the model does on the test set (confusion matrix, per-class
+// figures, ROC AUC, the worst-classified images), the first layer's filters when it is a
+// convolution, every epoch and the timings.
 //
 //   RunSummary summary;
 //   summary.title = "MNIST: mnist_cnn";
@@ -93,9 +94,11 @@ TestSetAnalysis<T> analyse_test_set(const Sequential<T>& model, const Dataset& t
   return a;
 }
 
-// The pictures of a run, drawn once: shown in report.html and written as PNG files.
+// The pictures of a run, drawn once: shown in report.html and written as PNG files. The curves
+// are drawn from one layout twice: as PNG pictures for the files and as SVG for the page.
 struct RunFigures {
   Image loss, accuracy;               // training curves: train and validation per epoch
+  Svg loss_chart, accuracy_chart;     // the same curves drawn for the page
   Image confusion, confusion_errors;  // counts coloured by row share; the same, diagonal masked
   std::vector<Image> worst;           // each worst-classified image, as stored, zoomed
   Image worst_strip;                  // the same pictures side by side, labelled, for a PNG
@@ -135,15 +138,20 @@ inline std::vector<std::string> class_names_of(const Dataset& data) {
 
 // The train and validation curves of one metric ("loss" or "accuracy"); without validation data
 // the train curve alone.
-inline Image history_chart(const History& history, const std::string& metric,
-                           const std::string& title) {
+inline std::vector<Series> history_curves(const History& history, const std::string& metric) {
   std::vector<Series> series = {{"train", history.metric(metric)}};
   if (history.has_validation()) series.push_back({"validation", history.metric("val_" + metric)});
-  ChartOptions options;  // two side by side fit the page's width
+  return series;
+}
+
+// A history chart's options: two side by side fit the page's width.
+inline ChartOptions history_chart_options(const std::string& metric, const std::string& title) {
+  ChartOptions options;
   options.title = title;
-  options.width = 520;
-  options.height = 340;
-  return line_chart(series, options);
+  options.y_label = metric;
+  options.width = 540;
+  options.height = 360;
+  return options;
 }
 
 // Sample n of `data` (C, H, W) as it is stored (bytes), zoomed.
@@ -192,8 +200,14 @@ template <typename T>
 RunFigures run_figures(const Sequential<T>& model, const History& history, const Dataset& test,
                        const TestSetAnalysis<T>& analysis) {
   RunFigures f;
-  f.loss = detail::history_chart(history, "loss", "Loss");
-  f.accuracy = detail::history_chart(history, "accuracy", "Accuracy");
+  const std::vector<Series> loss = detail::history_curves(history, "loss");
+  const std::vector<Series> accuracy = detail::history_curves(history, "accuracy");
+  const ChartOptions loss_options = detail::history_chart_options("loss", "Loss");
+  const ChartOptions accuracy_options = detail::history_chart_options("accuracy", "Accuracy");
+  f.loss = line_chart(loss, loss_options);
+  f.loss_chart = line_chart_svg(loss, loss_options);
+  f.accuracy = line_chart(accuracy, accuracy_options);
+  f.accuracy_chart = line_chart_svg(accuracy, accuracy_options);
 
   // Cells of 40 pixels up to 20 classes, smaller beyond (CIFAR-100's 100 fine classes: 12).
   const std::vector<std::string> names = detail::class_names_of(test);
@@ -257,7 +271,7 @@ HtmlReport run_report_html(const RunSummary& summary, const Sequential<T>& model
   report.section("Model").preformatted(model.summary());
 
   report.section("Training curves")
-      .gallery({figures.loss, figures.accuracy},
+      .gallery({figures.loss_chart, figures.accuracy_chart},
                {"Loss per epoch: training (mean over the epoch's batches) and validation",
                 "Accuracy per epoch: training and validation"});
 
