@@ -13,7 +13,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$root/scripts/install_deps.sh"
-minicnn_install_deps
+# chromium: test_report_html renders a report in it.
+minicnn_install_deps chromium
 build=${MINICNN_BUILD_DIR:-$root/build-sanitize}
 jobs=${MINICNN_JOBS:-$(nproc)}
 

@@ -95,7 +95,7 @@ struct AugmentationSettings {
 // The named settings of the labs:
 //   off                      no augmentation
 //   flip_shift               horizontal flip, 10 % width and height shifts (CIFAR-10 Keras lab
-//                            models 9 and 10, PraisyNet augmented, the tutorial's improved model)
+//                            models 9 and 10)
 //   flip_shift_rotate_zoom   flip_shift + rotation 10 degrees + zoom 0.2 (Keras lab model 8)
 inline std::vector<std::string> augmentation_preset_names() {
   return {"off", "flip_shift", "flip_shift_rotate_zoom"};

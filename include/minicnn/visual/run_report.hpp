@@ -37,7 +37,7 @@
 #include "minicnn/data/dataset.hpp"
 #include "minicnn/data/normalization.hpp"
 #include "minicnn/history.hpp"
-#include "minicnn/sequential.hpp"
+#include "minicnn/model/model.hpp"
 #include "minicnn/visual/heatmap.hpp"
 #include "minicnn/visual/image_grid.hpp"
 #include "minicnn/visual/plots.hpp"
@@ -73,7 +73,7 @@ struct TestSetAnalysis {
 // inputs made by `normalization` as in training. The model must output one probability per class
 // of the data set (a classifier ending in Softmax).
 template <typename T>
-TestSetAnalysis<T> analyse_test_set(const Sequential<T>& model, const Dataset& test,
+TestSetAnalysis<T> analyse_test_set(const Model<T>& model, const Dataset& test,
                                     const Normalization<T>& normalization, Index worst_count = 10,
                                     Index batch_size = 256) {
   if (model.output_shape() != Shape({test.classes}))
@@ -197,7 +197,7 @@ inline Image labelled_strip(const std::vector<Image>& pictures,
 
 // The run's pictures from its history, the test set and its analysis.
 template <typename T>
-RunFigures run_figures(const Sequential<T>& model, const History& history, const Dataset& test,
+RunFigures run_figures(const Model<T>& model, const History& history, const Dataset& test,
                        const TestSetAnalysis<T>& analysis) {
   RunFigures f;
   const std::vector<Series> loss = detail::history_curves(history, "loss");
@@ -252,9 +252,9 @@ RunFigures run_figures(const Sequential<T>& model, const History& history, const
 
 // The page: every section in the order a reader asks the questions.
 template <typename T>
-HtmlReport run_report_html(const RunSummary& summary, const Sequential<T>& model,
-                           const History& history, const Dataset& test,
-                           const TestSetAnalysis<T>& analysis, const RunFigures& figures) {
+HtmlReport run_report_html(const RunSummary& summary, const Model<T>& model, const History& history,
+                           const Dataset& test, const TestSetAnalysis<T>& analysis,
+                           const RunFigures& figures) {
   using detail::fixed;
   using detail::percent;
   const std::vector<std::string> names = detail::class_names_of(test);
@@ -350,8 +350,8 @@ struct RunReportFiles {
 // pictures with their PNG files.
 template <typename T>
 RunReportFiles write_run_report(const std::string& directory, RunSummary summary,
-                                const Sequential<T>& model, const History& history,
-                                const Dataset& test, const Normalization<T>& normalization) {
+                                const Model<T>& model, const History& history, const Dataset& test,
+                                const Normalization<T>& normalization) {
   using Clock = std::chrono::steady_clock;
   const auto seconds_since = [](Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
