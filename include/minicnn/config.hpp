@@ -1,7 +1,7 @@
-// Config: a layer's constructor arguments as ordered key/value text, e.g.
-// {filters: 32, kernel: 3x3, stride: 1x1, padding: valid, use_bias: true}. Checkpoints store it to
-// rebuild the architecture; summary() prints it. Values are text so that the format is the same
-// for every layer and readable in a hex dump.
+// Config: a layer's constructor arguments as ordered key/value text, e.g. Conv2D's
+// {filters: 32, kernel_size: 3x3, strides: 1x1, padding: valid, use_bias: true,
+// kernel_initializer: glorot_uniform}. Checkpoints store it to rebuild the architecture. Values are
+// text so that the format is the same for every layer and readable in a hex dump.
 #pragma once
 
 #include <charconv>

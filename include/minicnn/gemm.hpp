@@ -13,15 +13,14 @@
 // Unlike BLAS (and this file's first version), the operands are not packed into panels first:
 // on the convolution's shapes the hardware prefetchers stream B's rows (a few kB apart) and A's
 // rows as fast as from a packed panel, and packing cost a read and a write of the whole lowered
-// matrix. (An A read down its columns, a transpose in place, ran about 25 % slower: callers copy
-// such a small operand once instead.) Only edge blocks (rows past M, columns past N) are copied,
+// matrix. (An A read down its columns, a transpose in place, was slower, its loads strided:
+// callers copy such a small operand once instead.) Only edge blocks (rows past M, columns past N) are copied,
 // into zero-padded tiles on the stack. K is cut into blocks of at most kDepthBlock so that the part
 // of B a block of columns needs stays in the L2 cache while every block of rows passes over it.
 //
-// Measured on one core (AMD EPYC Zen 4, GCC 12 -O3 -march=native; docs/performance.md): 111 to
-// 113 GFLOP/s on the shapes of the reference models' convolutions, 97 to 99 % of the core's peak
-// of about 114. Each product runs on the calling thread, in a fixed order: the same operands give
-// the same bits whatever the number of threads.
+// How close it comes to the core's peak, on the reference models' shapes, is measured in
+// docs/performance.md. Each product runs on the calling thread, in a fixed order: the same
+// operands give the same bits whatever the number of threads.
 //
 // The vectors are GCC/Clang vector extensions (`vector_size`), which the compiler lowers to the
 // target's SIMD instructions (AVX-512, AVX2, NEON, ...) or to scalar code.

@@ -11,7 +11,8 @@
 // the PyTorch half writes its one ReLU as a layer of its own ("Activation: 'relu'", PraisyNet's
 // ReLU()), so the lab's convolutions are linear. Its accuracies agree: model 1, a convolution
 // feeding Dense 10 with nothing between them, is then a linear classifier, and the lab's 91.96 %
-// on MNIST is what a linear classifier reaches (the same layers with a ReLU reached 97.82 % here).
+// on MNIST is what a linear classifier reaches (docs/experiments.md compares it with the same
+// layers and a ReLU).
 // Classifiers end with Dense(classes) and Softmax, so that the probability cross-entropy losses
 // apply and Sequential fuses them (see sequential.hpp); PyTorch's CrossEntropyLoss does the same.
 // Builders take the number of classes, defaulting to the lab's. Parameter counts, as Keras's
@@ -60,8 +61,8 @@ void add_conv_relu(Sequential<T>& model, Index filters, Index kernel,
 
 // The default of the MNIST trainer: Keras's "simple MNIST convnet" example (not one of the
 // course's pages). Conv2D 32,3 - ReLU - MaxPool 2 - Conv2D 64,3 - ReLU - MaxPool 2 - Flatten -
-// Dropout .5 - Dense 10 - Softmax on (1, 28, 28): 34,826 parameters. Small and fast, and above
-// 98.5 % test accuracy within a few epochs (docs/experiments.md).
+// Dropout .5 - Dense 10 - Softmax on (1, 28, 28): 34,826 parameters. Small and fast, and
+// accurate within a few epochs (docs/experiments.md has its figures).
 template <typename T>
 Sequential<T> mnist_cnn(Index classes = 10) {
   Sequential<T> model;

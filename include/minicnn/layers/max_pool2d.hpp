@@ -149,8 +149,9 @@ class MaxPool2D : public Pool2D<T, MaxPool2D<T>> {
   // compiler does with vector loads and permutes), then compared in window order, (0, 0), (0, 1),
   // (1, 0), (1, 1), with window_argmax()'s rule, lane by lane. A row whose length is not a
   // multiple of eight ends with a group that overlaps the one before (recomputing some outputs,
-  // to the same values); rows shorter than eight use window_argmax(). On mnist_model4's
-  // (64, 64, 20, 20) this is 8 times faster than pool_plane's four passes with runtime strides.
+  // to the same values); rows shorter than eight use window_argmax(). Runtime strides keep
+  // pool_plane's passes from vectorising, which is why this case has code of its own
+  // (docs/performance.md has the figures).
   template <bool kRecord>
   void pool_halving(const T* __restrict in, T* __restrict out, Index* __restrict from) const {
     constexpr int kOutputs = 8;
