@@ -843,3 +843,47 @@ TEST_CASE("The reference convolution computes groups and refuses inconsistent sh
                        "reference::conv2d: expected dy of shape (1, 2, 2, 3), got (1, 2, 3, 2)",
                        Error);
 }
+
+namespace {
+
+// Channels [first, first + count) of a 4-D tensor (axis 1), as a tensor of their own.
+Tensor<double> channels(const Tensor<double>& t, Index first, Index count) {
+  Tensor<double> part({t.dim(0), count, t.dim(2), t.dim(3)});
+  for (Index n = 0; n < t.dim(0); ++n)
+    for (Index c = 0; c < count; ++c)
+      for (Index h = 0; h < t.dim(2); ++h)
+        for (Index w = 0; w < t.dim(3); ++w)
+          part(n, c, h, w) = t(n, first + c, h, w);
+  return part;
+}
+
+}  // namespace
+
+TEST_CASE("The reference convolution with groups is one convolution per group, forward and back") {
+  // 2 groups: filters 0-2 see input channels 0-1, filters 3-5 channels 2-3. Every result of the
+  // grouped convolution is that of the two convolutions on those slices, term for term in the
+  // same order, so bit for bit: y, dx, dw and db.
+  const auto x = random_tensor<double>({2, 4, 5, 6}, 28);
+  const auto w = random_tensor<double>({6, 2, 3, 2}, 29);
+  const auto b = random_tensor<double>({6}, 30);
+  const reference::Conv2DArguments grouped{{1, 2}, Pads(1, 0, 2, 1), {2, 1}, 2};
+  const auto y = reference::conv2d_forward(x, w, &b, grouped);
+  const auto dy = random_tensor<double>(y.shape(), 31);
+  const auto grads = reference::conv2d_backward(x, w, true, dy, grouped);
+  reference::Conv2DArguments single = grouped;
+  single.groups = 1;
+  for (Index g = 0; g < 2; ++g) {
+    CAPTURE(g);
+    // The group's filters, 3g to 3g+2, are a contiguous block of w, as its biases are of b.
+    Tensor<double> w_g({3, 2, 3, 2}), b_g({3});
+    std::copy(w.begin() + g * w_g.size(), w.begin() + (g + 1) * w_g.size(), w_g.begin());
+    std::copy(b.begin() + 3 * g, b.begin() + 3 * g + 3, b_g.begin());
+    const auto x_g = channels(x, 2 * g, 2), dy_g = channels(dy, 3 * g, 3);
+    const auto y_g = reference::conv2d_forward(x_g, w_g, &b_g, single);
+    const auto grads_g = reference::conv2d_backward(x_g, w_g, true, dy_g, single);
+    CHECK(max_difference(channels(y, 3 * g, 3), y_g) == 0.0);
+    CHECK(max_difference(channels(grads.dx, 2 * g, 2), grads_g.dx) == 0.0);
+    CHECK(std::equal(grads_g.dw.begin(), grads_g.dw.end(), grads.dw.begin() + g * w_g.size()));
+    CHECK(std::equal(grads_g.db.begin(), grads_g.db.end(), grads.db.begin() + 3 * g));
+  }
+}
