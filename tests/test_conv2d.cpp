@@ -1,7 +1,9 @@
 // Specification of Conv2D and of its im2col lowering:
-//   y[n, f, oh, ow] = b[f] + sum over c, i, j of W[f, c, i, j] * x[n, c, oh*SH + i - pad_top,
-//                                                                   ow*SW + j - pad_left]
-// (x is 0 in the padding; 'same' pads as Keras/TensorFlow, the extra row/column at the end).
+//   y[n, f, oh, ow] = b[f] + sum over c, i, j of W[f, c, i, j] * x[n, c, oh*SH + i*DH - pad_top,
+//                                                                   ow*SW + j*DW - pad_left]
+// (x is 0 in the padding; 'same' pads as Keras/TensorFlow, the extra row/column at the end;
+// explicit pads as given; DH, DW the dilation). The same formula as loops is
+// minicnn/layers/reference_conv2d.hpp, which the fast path must agree with.
 #include <doctest/doctest.h>
 #include <omp.h>
 
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "minicnn/layers/conv2d.hpp"
+#include "minicnn/layers/reference_conv2d.hpp"
 #include "support/gradient_check.hpp"
 
 using namespace minicnn;
@@ -23,32 +26,6 @@ Tensor<T> random_tensor(const Shape& shape, std::uint64_t seed) {
   Tensor<T> t(shape);
   t.fill_uniform(random, T(-1), T(1));
   return t;
-}
-
-// The definition above, by direct summation: the reference the im2col path must agree with.
-Tensor<double> direct_convolution(const Tensor<double>& x, const Tensor<double>& kernel,
-                                  const Tensor<double>* bias, Size2 strides, Padding padding) {
-  const Index batch = x.dim(0), channels = x.dim(1), height = x.dim(2), width = x.dim(3);
-  const Index filters = kernel.dim(0), kh = kernel.dim(2), kw = kernel.dim(3);
-  const WindowAxis rows = window_axis(height, kh, strides.height, padding);
-  const WindowAxis cols = window_axis(width, kw, strides.width, padding);
-  Tensor<double> y({batch, filters, rows.output, cols.output}, 0.0);
-  for (Index n = 0; n < batch; ++n)
-    for (Index f = 0; f < filters; ++f)
-      for (Index oh = 0; oh < rows.output; ++oh)
-        for (Index ow = 0; ow < cols.output; ++ow) {
-          double sum = bias ? (*bias)[f] : 0.0;
-          for (Index c = 0; c < channels; ++c)
-            for (Index i = 0; i < kh; ++i)
-              for (Index j = 0; j < kw; ++j) {
-                const Index ih = oh * strides.height + i - rows.pad_before;
-                const Index iw = ow * strides.width + j - cols.pad_before;
-                if (ih >= 0 && ih < height && iw >= 0 && iw < width)
-                  sum += kernel(f, c, i, j) * x(n, c, ih, iw);
-              }
-          y(n, f, oh, ow) = sum;
-        }
-  return y;
 }
 
 // Runs `body` with OpenMP limited to `threads`, then restores the previous limit.
@@ -96,29 +73,35 @@ namespace {
 
 // The wide-matrix cases below: samples (2, 4, width) with width 3 to 42 under a 3x3 kernel with
 // stride 1, 'valid' (output widths 1 to 40, every block size of im2col's short-run copy and the
-// exact copy past it) and 'same' (rows with padding at either end). The middle one of three
-// samples' blocks of a (C*3*3, 3*OH*OW) matrix is the one lowered or raised.
+// exact copy past it), 'same' (rows with padding at either end), and two dilated kernels with
+// explicit pads: pads 2,1,3,0 with dilation 2, and pads 4,0,5,1 with dilation 1x2, where the
+// first taps read nothing but padding on the first rows and columns of the output. The middle one
+// of three samples' blocks of a (C*3*3, 3*OH*OW) matrix is the one lowered or raised.
 template <typename Body>
 void for_each_wide_case(Body body) {
-  for (Index width = 3; width <= 42; ++width)
+  for (Index width = 3; width <= 42; ++width) {
+    CAPTURE(width);
+    const Shape sample{2, 4, width};
+    const auto seed = static_cast<std::uint64_t>(width);
     for (const Padding padding : {Padding::valid, Padding::same}) {
-      CAPTURE(width);
-      CAPTURE(padding == Padding::same);
-      const Shape sample{2, 4, width};
-      body(sample, WindowGeometry::of("test", "kernel", sample, 3, 1, padding),
-           static_cast<std::uint64_t>(width));
+      CAPTURE(to_string(padding));
+      body(sample, WindowGeometry::of("test", "kernel", sample, 3, 1, padding), seed);
     }
+    body(sample, WindowGeometry::of("test", "kernel", sample, 3, 1, Pads(2, 1, 3, 0), 2), seed);
+    body(sample, WindowGeometry::of("test", "kernel", sample, 3, 1, Pads(4, 0, 5, 1), {1, 2}),
+         seed);
+  }
 }
 
-// The input element (c, ih, iw) that entry (r, p) of a sample's columns holds under a 3x3 kernel
-// with stride 1; `inside` is false where it falls in the padding.
+// The input element (c, ih, iw) that entry (r, p) of a sample's columns holds under the 3x3
+// kernel of geometry g; `inside` is false where it falls in the padding.
 struct ColumnSource {
   Index c, ih, iw;
   bool inside;
 };
 ColumnSource column_source(const WindowGeometry& g, Index r, Index p) {
   const Index c = r / 9, i = r / 3 % 3, j = r % 3;
-  const Index ih = p / g.out_w + i - g.pad_top, iw = p % g.out_w + j - g.pad_left;
+  const Index ih = g.input_row(p / g.out_w, i), iw = g.input_col(p % g.out_w, j);
   return {c, ih, iw, ih >= 0 && ih < g.height && iw >= 0 && iw < g.width};
 }
 
@@ -184,15 +167,34 @@ TEST_CASE("col2im is the adjoint of im2col: <im2col(x), c> = <x, col2im(c)>") {
                         {{2, 6, 7}, {3, 2}, {2, 3}, Padding::same},
                         {{1, 9, 4}, {1, 4}, {3, 1}, Padding::valid},
                         {{2, 3, 3}, 5, 4, Padding::same}};  // kernel larger than the input
+  // The same with explicit pads and dilation (a tap past the input reads only padding).
+  struct PaddedCase {
+    Shape sample;
+    Size2 kernel, strides;
+    Pads pads;
+    Size2 dilation;
+  };
+  const PaddedCase padded_cases[] = {{{2, 7, 6}, 3, 2, Pads(3), 1},
+                                     {{1, 6, 9}, {3, 2}, {1, 2}, Pads(2, 1, 0, 3), {2, 3}},
+                                     {{2, 5, 5}, 3, 1, Pads(4, 0, 0, 4), 2},
+                                     {{1, 2, 3}, 2, 3, Pads(5, 4, 1, 6), 1}};
+  std::vector<WindowGeometry> geometries;
+  for (const Case& c : cases)
+    geometries.push_back(
+        WindowGeometry::of("test", "kernel", c.sample, c.kernel, c.strides, c.padding));
+  for (const PaddedCase& c : padded_cases)
+    geometries.push_back(
+        WindowGeometry::of("test", "kernel", c.sample, c.kernel, c.strides, c.pads, c.dilation));
   std::uint64_t seed = 1;
-  for (const Case& c : cases) {
-    CAPTURE(c.sample);
-    const auto g = WindowGeometry::of("test", "kernel", c.sample, c.kernel, c.strides, c.padding);
-    const auto x = random_tensor<double>(c.sample, seed++);
+  for (const WindowGeometry& g : geometries) {
+    const Shape sample{g.channels, g.height, g.width};
+    CAPTURE(sample);
+    CAPTURE(g.pads().str());
+    const auto x = random_tensor<double>(sample, seed++);
     const auto columns = random_tensor<double>({g.patch_size(), g.positions()}, seed++);
     Tensor<double> lowered({g.patch_size(), g.positions()});
     im2col(g, x.data(), lowered.data());
-    Tensor<double> raised(c.sample, 0.0);
+    Tensor<double> raised(sample, 0.0);
     col2im(g, columns.data(), raised.data());
     const double lhs = lowered.vector().dot(columns.vector());
     const double rhs = x.vector().dot(raised.vector());
@@ -281,37 +283,106 @@ TEST_CASE("Conv2D infers its output shape for valid/same, strides 1/2 and non-sq
   }
 }
 
-TEST_CASE("Conv2D agrees with the direct definition on odd shapes, strides and padding") {
-  struct Case {
-    Shape input;  // batch included
-    Index filters;
-    Size2 kernel, strides;
-    Padding padding;
-    bool use_bias;
-  };
-  const Case cases[] = {
-      {{3, 2, 7, 5}, 3, {2, 3}, 1, Padding::valid, true},
-      {{2, 3, 7, 5}, 2, 3, 2, Padding::same, true},
-      {{1, 2, 6, 7}, 4, {3, 2}, {2, 3}, Padding::same, false},
-      {{2, 1, 8, 8}, 2, 1, 2, Padding::valid, true},
-      {{3, 4, 5, 5}, 5, 5, 1, Padding::same, true},
-  };
-  std::uint64_t seed = 10;
-  for (const Case& c : cases) {
-    CAPTURE(c.input);
-    CAPTURE(c.kernel.str());
-    Conv2D<double> conv(c.filters, c.kernel, c.strides, c.padding, c.use_bias);
-    Random random(seed++);
+namespace {
+
+// The largest |a - b| over the elements of two tensors of one shape.
+double max_difference(const Tensor<double>& a, const Tensor<double>& b) {
+  REQUIRE(a.shape() == b.shape());
+  return a.size() == 0 ? 0.0 : (a.vector() - b.vector()).cwiseAbs().maxCoeff();
+}
+
+// One random convolution of the sweep below, and the layer and the reference's arguments for it.
+struct RandomConvolution {
+  Shape input;  // batch included
+  Index filters;
+  Size2 kernel, strides, dilation;
+  int padding;  // 0: 'valid', 1: 'same', 2: explicit pads
+  Pads pads;    // with padding 2
+  bool use_bias;
+
+  // Draws one after another (the order of a function's arguments is unspecified).
+  static RandomConvolution draw(Random& random) {
+    auto draw_index = [&](Index largest) { return 1 + random.below(largest); };  // 1 to largest
+    auto draw_size = [&](Index largest) {
+      const Index height = draw_index(largest);
+      return Size2(height, draw_index(largest));
+    };
+    RandomConvolution c{{}, 0, 1, 1, 1, 0, Pads(0), true};
+    c.filters = draw_index(20);
+    c.kernel = draw_size(4);
+    c.strides = draw_size(3);
+    c.dilation = draw_size(3);
+    c.padding = static_cast<int>(random.below(3));
+    if (c.padding == 2) {
+      c.pads.top = random.below(4);
+      c.pads.bottom = random.below(4);
+      c.pads.left = random.below(4);
+      c.pads.right = random.below(4);
+    }
+    c.use_bias = random.below(4) != 0;
+    // The input: at least what the dilated kernel spans once padded, and up to 5 more.
+    const Index span_h = (c.kernel.height - 1) * c.dilation.height + 1;
+    const Index span_w = (c.kernel.width - 1) * c.dilation.width + 1;
+    const Index height = std::max<Index>(1, span_h - c.pads.top - c.pads.bottom) + random.below(6);
+    const Index width = std::max<Index>(1, span_w - c.pads.left - c.pads.right) + random.below(6);
+    // Batch 17 with a small output lowers several samples per product (Conv2D::group_size).
+    const Index batch = 1 + 8 * random.below(3);
+    c.input = Shape{batch, draw_index(4), height, width};
+    return c;
+  }
+
+  Conv2D<double> layer() const {
+    if (padding == 2)
+      return Conv2D<double>(filters, kernel, strides, pads, use_bias, Initializer::glorot_uniform,
+                            dilation);
+    return Conv2D<double>(filters, kernel, strides, padding == 1 ? Padding::same : Padding::valid,
+                          use_bias, Initializer::glorot_uniform, dilation);
+  }
+
+  reference::Conv2DArguments arguments() const {
+    if (padding == 2) return {strides, pads, dilation, 1};
+    const auto g = WindowGeometry::of("test", "kernel", input.sample(), kernel, strides,
+                                      padding == 1 ? Padding::same : Padding::valid, dilation);
+    return {strides, g.pads(), dilation, 1};
+  }
+
+  std::string str() const {
+    const char* names[] = {"valid", "same", "pads"};
+    return input.str() + ", " + std::to_string(filters) + " filters, kernel " + kernel.str() +
+           ", strides " + strides.str() + ", dilation " + dilation.str() + ", " + names[padding] +
+           (padding == 2 ? " " + pads.str() : "") + (use_bias ? ", bias" : ", no bias");
+  }
+};
+
+}  // namespace
+
+TEST_CASE("Conv2D agrees with the reference convolution on 60 random shapes: y, dx, dW and db") {
+  // Batch 1, 9 or 17; 1 to 4 channels; 1 to 20 filters (past 16 with a patch past 16, dW takes
+  // gemm.hpp's product); kernels 1 to 4, strides and dilation 1 to 3 per axis; 'valid', 'same'
+  // or pads 0 to 3 on each side; bias or not. Everything in double, within 1e-12.
+  Random random(2026);
+  for (int k = 0; k < 60; ++k) {
+    const RandomConvolution c = RandomConvolution::draw(random);
+    CAPTURE(c.str());
+    Conv2D<double> conv = c.layer();
     conv.build(c.input.sample(), random);
     auto params = conv.parameters();
     if (c.use_bias) params[1]->value.fill_uniform(random, -1.0, 1.0);
-    const auto x = random_tensor<double>(c.input, seed++);
-    Tensor<double> y;
-    conv.forward(x, y, Mode::inference);
-    const auto expected = direct_convolution(
-        x, params[0]->value, c.use_bias ? &params[1]->value : nullptr, c.strides, c.padding);
+    const auto x = random_tensor<double>(c.input, random.next_u64());
+    Tensor<double> y, dx;
+    conv.forward(x, y, Mode::training);
+    const Tensor<double>* bias = c.use_bias ? &params[1]->value : nullptr;
+    const auto expected = reference::conv2d_forward(x, params[0]->value, bias, c.arguments());
     REQUIRE(y.shape() == expected.shape());
-    CHECK((y.vector() - expected.vector()).cwiseAbs().maxCoeff() < 1e-12);
+    CHECK(max_difference(y, expected) < 1e-12);
+
+    const auto dy = random_tensor<double>(y.shape(), random.next_u64());
+    conv.backward(x, y, dy, dx, Mode::training);
+    const auto grads =
+        reference::conv2d_backward(x, params[0]->value, c.use_bias, dy, c.arguments());
+    CHECK(max_difference(dx, grads.dx) < 1e-12);
+    CHECK(max_difference(params[0]->grad, grads.dw) < 1e-12);
+    if (c.use_bias) CHECK(max_difference(params[1]->grad, grads.db) < 1e-12);
   }
 }
 
@@ -526,10 +597,293 @@ TEST_CASE("Conv2D round-trips through its config") {
   Conv2D<float> conv(12, {3, 5}, {2, 1}, Padding::same, false, Initializer::he_normal);
   CHECK(conv.config().str() ==
         "filters=12, kernel_size=3x5, strides=2x1, padding=same, use_bias=false, "
-        "kernel_initializer=he_normal");
+        "kernel_initializer=he_normal, dilation_rate=1x1");
   auto copy = Conv2D<float>::from_config(conv.config());
   CHECK(copy->kind() == "Conv2D");
   CHECK(copy->config() == conv.config());
   Random random(14);
   CHECK(copy->build({3, 9, 9}, random) == Shape{12, 5, 9});
+}
+
+TEST_CASE("Conv2D round-trips explicit pads and dilation through its config") {
+  Conv2D<float> conv(6, 3, {1, 2}, Pads(2, 1, 0, 3), true, Initializer::glorot_uniform, {2, 3});
+  CHECK(conv.config().str() ==
+        "filters=6, kernel_size=3x3, strides=1x2, padding=explicit, pads=2,1,0,3, use_bias=true, "
+        "kernel_initializer=glorot_uniform, dilation_rate=2x3");
+  auto copy = Conv2D<float>::from_config(conv.config());
+  CHECK(copy->config() == conv.config());
+  Random random(15);
+  // Rows: 5 + 2 + 1 - 5 + 1 = 4; columns: floor((9 + 0 + 3 - 7) / 2) + 1 = 3.
+  CHECK(copy->build({2, 5, 9}, random) == Shape{6, 4, 3});
+}
+
+TEST_CASE("Conv2D reads a config written before pads and dilation_rate, as it meant then") {
+  // A checkpoint saved before these keys existed holds exactly this config; the layer it makes
+  // has no dilation and Keras's 'same' padding, and with the same weights computes bit for bit
+  // what a layer constructed with those arguments does.
+  Config old;
+  old.set("filters", 4)
+      .set("kernel_size", "3x2")
+      .set("strides", "2x1")
+      .set("padding", "same")
+      .set("use_bias", true)
+      .set("kernel_initializer", "glorot_uniform");
+  auto loaded = Conv2D<float>::from_config(old);
+  CHECK(loaded->config().str() ==
+        "filters=4, kernel_size=3x2, strides=2x1, padding=same, use_bias=true, "
+        "kernel_initializer=glorot_uniform, dilation_rate=1x1");
+  Conv2D<float> constructed(4, {3, 2}, {2, 1}, Padding::same);
+  Random first(16), second(16);
+  loaded->build({3, 7, 6}, first);
+  constructed.build({3, 7, 6}, second);
+  for (std::size_t k = 0; k < 2; ++k) {
+    loaded->parameters()[k]->value.fill_uniform(first, -1.0f, 1.0f);
+    constructed.parameters()[k]->value = loaded->parameters()[k]->value;
+  }
+  const auto x = random_tensor<float>({2, 3, 7, 6}, 17);
+  Tensor<float> from_old, from_constructor;
+  loaded->forward(x, from_old, Mode::inference);
+  constructed.forward(x, from_constructor, Mode::inference);
+  CHECK(identical(from_old, from_constructor));
+}
+
+TEST_CASE(
+    "Conv2D output size with pads and dilation: floor((H + top + bottom - D*(K-1) - 1) / S) + 1") {
+  struct Case {
+    Size2 kernel, strides;
+    Pads pads;
+    Size2 dilation;
+    Shape input, output;
+  };
+  const Case cases[] = {
+      {7, 2, Pads(3), 1, {3, 224, 224}, {2, 112, 112}},  // ResNet's first convolution
+      {7, 2, Pads(3), 1, {3, 11, 10}, {2, 6, 5}},
+      {3, 1, Pads(1, 2), 1, {1, 5, 5}, {2, 5, 7}},
+      {3, 1, Pads(0), 2, {1, 9, 7}, {2, 5, 3}},  // a 3x3 kernel dilated by 2 spans 5x5
+      {3, 1, Pads(2), 2, {1, 9, 7}, {2, 9, 7}},
+      {{3, 2}, {2, 3}, Pads(2, 1, 0, 3), {2, 3}, {1, 6, 9}, {2, 3, 3}},
+      {3, 1, Pads(4, 0, 0, 0), 1, {1, 1, 3}, {2, 3, 1}},  // the first rows read only padding
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.input);
+    CAPTURE(c.pads.str());
+    Conv2D<float> conv(2, c.kernel, c.strides, c.pads, true, Initializer::glorot_uniform,
+                       c.dilation);
+    Random random(18);
+    CHECK(conv.build(c.input, random) == c.output);
+  }
+  SUBCASE("'same' with dilation keeps Keras's rule on the dilated span: ceil(H / S)") {
+    Conv2D<float> conv(2, 3, {1, 2}, Padding::same, true, Initializer::glorot_uniform, 3);
+    Random random(19);
+    CHECK(conv.build({1, 4, 9}, random) == Shape{2, 4, 5});
+  }
+}
+
+TEST_CASE("Conv2D with dilation and asymmetric pads on hand-checked inputs") {
+  SUBCASE("a 3x3 kernel dilated by 2 reads every other row and column") {
+    // x = 1..25 (5x5), the kernel picks its top-left tap plus twice its bottom-right one, which
+    // dilation puts 4 rows and columns apart: y = x[0, 0] + 2 x[4, 4] = 1 + 2 * 25.
+    Conv2D<double> conv(1, 3, 1, Padding::valid, false, Initializer::glorot_uniform, 2);
+    Random random(20);
+    CHECK(conv.build({1, 5, 5}, random) == Shape{1, 1, 1});
+    conv.parameters()[0]->value = Tensor<double>::of({1, 1, 3, 3}, {1, 0, 0, 0, 0, 0, 0, 0, 2});
+    Tensor<double> x({1, 1, 5, 5}), y;
+    for (Index i = 0; i < 25; ++i)
+      x[i] = static_cast<double>(i + 1);
+    conv.forward(x, y, Mode::inference);
+    CHECK(y[0] == 1 + 2 * 25);
+  }
+  SUBCASE("pads 1 above, 0 below, 0 left, 2 right place the input at the top left") {
+    Conv2D<double> conv(1, 1, 1, Pads(1, 0, 0, 2), false);
+    Random random(21);
+    CHECK(conv.build({1, 2, 2}, random) == Shape{1, 3, 4});
+    conv.parameters()[0]->value.fill(1.0);
+    const auto x = Tensor<double>::of({1, 1, 2, 2}, {1, 2, 3, 4});
+    Tensor<double> y;
+    conv.forward(x, y, Mode::inference);
+    const std::vector<double> expected{0, 0, 0, 0,  //
+                                       1, 2, 0, 0,  //
+                                       3, 4, 0, 0};
+    CHECK(std::vector<double>(y.begin(), y.end()) == expected);
+  }
+}
+
+TEST_CASE("Conv2D gradients match central differences with explicit pads and dilation") {
+  struct Case {
+    Shape input;  // batch included
+    Index filters;
+    Size2 kernel, strides;
+    Pads pads;
+    Size2 dilation;
+    bool use_bias;
+  };
+  const Case cases[] = {
+      {{2, 2, 7, 6}, 3, 3, 2, Pads(1), 1, true},
+      {{2, 2, 5, 6}, 2, {3, 2}, 1, Pads(2, 0, 1, 3), 1, false},
+      {{2, 2, 7, 7}, 2, 3, 1, Pads(0), 2, true},
+      {{3, 1, 6, 8}, 2, {2, 3}, {2, 1}, Pads(1, 2, 0, 1), {2, 3}, true},
+      {{1, 3, 5, 5}, 2, 3, 1, Pads(3, 0, 0, 3), 1, true},  // taps that read only padding
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.input);
+    CAPTURE(c.pads.str());
+    CAPTURE(c.dilation.str());
+    Conv2D<double> conv(c.filters, c.kernel, c.strides, c.pads, c.use_bias,
+                        Initializer::glorot_uniform, c.dilation);
+    Random random(22);
+    conv.build(c.input.sample(), random);
+    if (c.use_bias) conv.parameters()[1]->value.fill_uniform(random, -1.0, 1.0);
+    const auto report = testing::check_layer_gradients(conv, c.input, 23);
+    INFO(report.worst_element);
+    CHECK(report.worst_error < 1e-6);
+  }
+  SUBCASE("'same' with dilation") {
+    Conv2D<double> conv(2, 3, {2, 1}, Padding::same, true, Initializer::glorot_uniform, {1, 2});
+    Random random(24);
+    conv.build({2, 5, 6}, random);
+    const auto report = testing::check_layer_gradients(conv, {2, 2, 5, 6}, 25);
+    INFO(report.worst_element);
+    CHECK(report.worst_error < 1e-6);
+  }
+}
+
+TEST_CASE("Conv2D refuses bad pads and dilation, naming itself, the expected and the actual") {
+  CHECK_THROWS_WITH_AS(Conv2D<float>(8, 3, 1, Pads(1, -1, 0, 0)),
+                       "Conv2D: expected pads >= 0 on every side, got 1,-1,0,0 "
+                       "(top,bottom,left,right)",
+                       Error);
+  CHECK_THROWS_WITH_AS(
+      Conv2D<float>(8, 3, 1, Padding::same, true, Initializer::glorot_uniform, {0, 1}),
+      "Conv2D: expected dilation_rate > 0 in both axes, got 0x1", Error);
+
+  Random random(26);
+  Conv2D<float> dilated(4, 3, 1, Padding::valid, true, Initializer::glorot_uniform, {2, 1});
+  dilated.set_name("dilated");
+  CHECK_THROWS_WITH_AS(dilated.build({3, 4, 8}, random),
+                       "Conv2D 'dilated': the 3x3 kernel dilated by 2x1 does not fit the 4x8 "
+                       "input with 'valid' padding; expected a padded input of at least 5x3, got "
+                       "4x8",
+                       Error);
+  Conv2D<float> padded(4, 7, 2, Pads(1, 1, 2, 2));
+  padded.set_name("padded");
+  CHECK_THROWS_WITH_AS(padded.build({3, 4, 8}, random),
+                       "Conv2D 'padded': the 7x7 kernel does not fit the 4x8 input with pads "
+                       "1,1,2,2; expected a padded input of at least 7x7, got 6x12",
+                       Error);
+
+  // Absurd numbers, as a damaged checkpoint's config may hold: refused, not wrapped around.
+  const std::string largest = std::to_string(std::numeric_limits<Index>::max());
+  const Index huge = std::numeric_limits<Index>::max() / 2;  // 4 + 2 huge passes it
+  Conv2D<float> far(4, 3, 1, Pads(huge, huge, 0, 0));
+  CHECK_THROWS_WITH_AS(far.build({3, 4, 8}, random),
+                       ("Conv2D: expected the padded input to have at most " + largest +
+                        " rows and columns, got the 4x8 input with pads " + std::to_string(huge) +
+                        "," + std::to_string(huge) + ",0,0")
+                           .c_str(),
+                       Error);
+  // 2 * 2^62 + 1 columns: one past the largest Index.
+  Conv2D<float> wide(4, 3, 1, Padding::same, true, Initializer::glorot_uniform,
+                     {1, Index(1) << 62});
+  CHECK_THROWS_WITH_AS(wide.build({3, 4, 8}, random),
+                       ("Conv2D: expected the 3x3 kernel dilated by 1x4611686018427387904 to span "
+                        "at most " +
+                        largest + " rows and columns")
+                           .c_str(),
+                       Error);
+
+  Config config = Conv2D<float>(4, 3, 1, Pads(1)).config();
+  config.set("pads", "1,1,1");
+  CHECK_THROWS_WITH_AS(Conv2D<float>::from_config(config),
+                       "Pads: expected top,bottom,left,right such as 3,3,3,3, got '1,1,1'", Error);
+}
+
+TEST_CASE("The reference convolution computes groups and refuses inconsistent shapes") {
+  // Two groups: filter 0 sees channels 0-1, filter 1 channels 2-3. With 1x1 kernels of ones,
+  // y[0] = x0 + x1 and y[1] = x2 + x3 at every position.
+  const auto x = random_tensor<double>({1, 4, 2, 3}, 27);
+  const Tensor<double> w({2, 2, 1, 1}, 1.0);
+  const auto y = reference::conv2d_forward<double>(x, w, nullptr, {1, Pads(0), 1, 2});
+  REQUIRE(y.shape() == Shape{1, 2, 2, 3});
+  for (Index h = 0; h < 2; ++h)
+    for (Index v = 0; v < 3; ++v) {
+      CHECK(y(0, 0, h, v) == x(0, 0, h, v) + x(0, 1, h, v));
+      CHECK(y(0, 1, h, v) == x(0, 2, h, v) + x(0, 3, h, v));
+    }
+
+  CHECK_THROWS_WITH_AS(reference::conv2d_forward<double>(x, w, nullptr, {}),
+                       "reference::conv2d: expected x's channels = w's channels per group * "
+                       "groups and groups dividing the filters, got x (1, 4, 2, 3), w "
+                       "(2, 2, 1, 1) and 1 groups",
+                       Error);
+  CHECK_THROWS_WITH_AS(reference::conv2d_forward<double>(x, Tensor<double>({2, 2, 1}), nullptr, {}),
+                       "reference::conv2d: expected x (N, C, H, W) and w (F, C/groups, KH, KW), "
+                       "got (1, 4, 2, 3) and (2, 2, 1)",
+                       Error);
+  CHECK_THROWS_WITH_AS(reference::conv2d_forward<double>(x, w, nullptr, {0, Pads(0), 1, 2}),
+                       "reference::conv2d: expected strides and dilation > 0 and pads >= 0, got "
+                       "strides 0x0, dilation 1x1, pads 0,0,0,0",
+                       Error);
+  CHECK_THROWS_WITH_AS(
+      reference::conv2d_forward<double>(x, Tensor<double>({2, 2, 3, 3}, 1.0), nullptr,
+                                        {1, Pads(0), 1, 2}),
+      "reference::conv2d: expected the dilated kernel to fit the padded input, got x "
+      "(1, 4, 2, 3), w (2, 2, 3, 3), pads 0,0,0,0, dilation 1x1",
+      Error);
+  CHECK_THROWS_WITH_AS(
+      reference::conv2d_forward<double>(x, Tensor<double>({2, 2, 1, 3}, 1.0), nullptr,
+                                        {1, Pads(0), {1, Index(1) << 62}, 2}),
+      "reference::conv2d: expected the dilated kernel and the padded input to fit in an Index, "
+      "got x (1, 4, 2, 3), w (2, 2, 1, 3), pads 0,0,0,0, dilation 1x4611686018427387904",
+      Error);
+  const Tensor<double> b({3}, 0.0);
+  CHECK_THROWS_WITH_AS(reference::conv2d_forward(x, w, &b, {1, Pads(0), 1, 2}),
+                       "reference::conv2d: expected b of shape (2), got (3)", Error);
+  const Tensor<double> dy({1, 2, 3, 2}, 0.0);
+  CHECK_THROWS_WITH_AS(reference::conv2d_backward(x, w, false, dy, {1, Pads(0), 1, 2}),
+                       "reference::conv2d: expected dy of shape (1, 2, 2, 3), got (1, 2, 3, 2)",
+                       Error);
+}
+
+namespace {
+
+// Channels [first, first + count) of a 4-D tensor (axis 1), as a tensor of their own.
+Tensor<double> channels(const Tensor<double>& t, Index first, Index count) {
+  Tensor<double> part({t.dim(0), count, t.dim(2), t.dim(3)});
+  for (Index n = 0; n < t.dim(0); ++n)
+    for (Index c = 0; c < count; ++c)
+      for (Index h = 0; h < t.dim(2); ++h)
+        for (Index w = 0; w < t.dim(3); ++w)
+          part(n, c, h, w) = t(n, first + c, h, w);
+  return part;
+}
+
+}  // namespace
+
+TEST_CASE("The reference convolution with groups is one convolution per group, forward and back") {
+  // 2 groups: filters 0-2 see input channels 0-1, filters 3-5 channels 2-3. Every result of the
+  // grouped convolution is that of the two convolutions on those slices, term for term in the
+  // same order, so bit for bit: y, dx, dw and db.
+  const auto x = random_tensor<double>({2, 4, 5, 6}, 28);
+  const auto w = random_tensor<double>({6, 2, 3, 2}, 29);
+  const auto b = random_tensor<double>({6}, 30);
+  const reference::Conv2DArguments grouped{{1, 2}, Pads(1, 0, 2, 1), {2, 1}, 2};
+  const auto y = reference::conv2d_forward(x, w, &b, grouped);
+  const auto dy = random_tensor<double>(y.shape(), 31);
+  const auto grads = reference::conv2d_backward(x, w, true, dy, grouped);
+  reference::Conv2DArguments single = grouped;
+  single.groups = 1;
+  for (Index g = 0; g < 2; ++g) {
+    CAPTURE(g);
+    // The group's filters, 3g to 3g+2, are a contiguous block of w, as its biases are of b.
+    Tensor<double> w_g({3, 2, 3, 2}), b_g({3});
+    std::copy(w.begin() + g * w_g.size(), w.begin() + (g + 1) * w_g.size(), w_g.begin());
+    std::copy(b.begin() + 3 * g, b.begin() + 3 * g + 3, b_g.begin());
+    const auto x_g = channels(x, 2 * g, 2), dy_g = channels(dy, 3 * g, 3);
+    const auto y_g = reference::conv2d_forward(x_g, w_g, &b_g, single);
+    const auto grads_g = reference::conv2d_backward(x_g, w_g, true, dy_g, single);
+    CHECK(max_difference(channels(y, 3 * g, 3), y_g) == 0.0);
+    CHECK(max_difference(channels(grads.dx, 2 * g, 2), grads_g.dx) == 0.0);
+    CHECK(std::equal(grads_g.dw.begin(), grads_g.dw.end(), grads.dw.begin() + g * w_g.size()));
+    CHECK(std::equal(grads_g.db.begin(), grads_g.db.end(), grads.db.begin() + 3 * g));
+  }
 }

@@ -210,6 +210,15 @@ TEST_CASE("Conv2D matches PyTorch's conv2d (Keras 'same' as an explicit asymmetr
   check_layer(same_s2x1, "conv2d_same_s2x1_k4");
 }
 
+TEST_CASE("Conv2D with explicit pads and dilation matches PyTorch's conv2d") {
+  Conv2D<float> resnet_stem(4, 7, 2, Pads(3));  // PyTorch's Conv2d(3, 4, 7, stride=2, padding=3)
+  check_layer(resnet_stem, "conv2d_pads3_s2_k7");
+  Conv2D<float> dilated(3, 3, {1, 2}, Pads(2, 1, 0, 3), true, Initializer::glorot_uniform, {2, 3});
+  check_layer(dilated, "conv2d_pads2103_d2x3_k3");
+  Conv2D<float> dilated_same(3, 3, 2, Padding::same, false, Initializer::glorot_uniform, 2);
+  check_layer(dilated_same, "conv2d_same_s2_d2_k3_nobias");
+}
+
 TEST_CASE("MaxPool2D matches PyTorch's max_pool2d ('same' pads with -inf)") {
   MaxPool2D<float> valid_p2_s2(2);
   check_layer(valid_p2_s2, "max_pool2d_valid_p2_s2");

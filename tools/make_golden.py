@@ -172,6 +172,38 @@ def conv2d_cases():
         layer_case(name, gen, x, forward, params)
 
 
+def conv2d_pads_dilation_cases():
+    """Explicit per-side pads and dilation: PyTorch's own padding and dilation arguments, no
+    convention to bridge (F.pad takes (left, right, top, bottom); ours are (top, bottom, left,
+    right)). Keras's 'same' with dilation pads the dilated span, (k - 1) d + 1."""
+    # name, seed, (N, C, H, W), filters, kernel, strides, pads (top, bottom, left, right) or
+    # "same", dilation, use_bias
+    for name, seed, shape, filters, kernel, strides, pads, dilation, use_bias in (
+        ("conv2d_pads3_s2_k7", 206, (2, 3, 11, 10), 4, (7, 7), (2, 2), (3, 3, 3, 3), (1, 1), True),
+        ("conv2d_pads2103_d2x3_k3", 207, (2, 2, 7, 9), 3, (3, 3), (1, 2), (2, 1, 0, 3), (2, 3),
+         True),
+        ("conv2d_same_s2_d2_k3_nobias", 208, (2, 2, 7, 8), 3, (3, 3), (2, 2), "same", (2, 2),
+         False),
+    ):
+        gen = generator(seed)
+        x = uniform(gen, shape)
+        params = [("kernel", uniform(gen, (filters, shape[1]) + kernel))]
+        if use_bias:
+            params.append(("bias", uniform(gen, (filters,))))
+
+        def forward(x, weight, bias=None, kernel=kernel, strides=strides, pads=pads,
+                    dilation=dilation):
+            if pads == "same":
+                span = tuple((k - 1) * d + 1 for k, d in zip(kernel, dilation))
+                x = keras_same_pad(x, span, strides)
+            else:
+                top, bottom, left, right = pads
+                x = F.pad(x, (left, right, top, bottom))
+            return F.conv2d(x, weight, bias, stride=strides, dilation=dilation)
+
+        layer_case(name, gen, x, forward, params)
+
+
 POOL_CASES = (
     # suffix, seed offset, (N, C, H, W), pool, strides, padding
     ("valid_p2_s2", 1, (2, 2, 6, 7), (2, 2), (2, 2), "valid"),
@@ -401,6 +433,7 @@ def main():
     os.makedirs(OUT_DIR, exist_ok=True)
     dense_cases()
     conv2d_cases()
+    conv2d_pads_dilation_cases()
     pooling_cases()
     batch_norm_cases()
     elementwise_cases()

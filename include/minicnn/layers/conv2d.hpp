@@ -1,6 +1,11 @@
 // Conv2D: a 2-D convolution (cross-correlation, as in every deep-learning library: the kernel is
 // not flipped). Input (N, C, H, W), output (N, F, OH, OW), kernel (F, C, KH, KW) in PyTorch's
-// OIHW layout, bias (F). 'same' padding follows Keras/TensorFlow (see window.hpp).
+// OIHW layout, bias (F). Padding is Keras's 'valid' or 'same' (see window.hpp) or explicit pads
+// on each side (PyTorch's and ONNX's); dilation_rate (DH, DW) spaces the kernel's taps DH rows
+// and DW columns apart (Keras's dilation_rate, PyTorch's dilation).
+//
+// The definition, as plain loops: reference_conv2d.hpp (forward and backward). This file computes
+// the same thing fast, and the tests hold it to the reference on many shapes.
 //
 // Computed by im2col (see im2col.hpp) and the register-tiled matrix product of gemm.hpp. Samples
 // are lowered in groups of S side by side, so that one product W (F, C*KH*KW) * [col(x_n) ...
@@ -20,6 +25,7 @@
 #include <omp.h>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "minicnn/gemm.hpp"
@@ -33,35 +39,66 @@ namespace minicnn {
 template <typename T>
 class Conv2D : public Layer<T> {
  public:
+  // dilation_rate comes last so that every call written before it existed keeps its meaning.
   Conv2D(Index filters, Size2 kernel_size, Size2 strides = 1, Padding padding = Padding::valid,
-         bool use_bias = true, Initializer kernel_initializer = Initializer::glorot_uniform)
+         bool use_bias = true, Initializer kernel_initializer = Initializer::glorot_uniform,
+         Size2 dilation_rate = 1)
       : filters_(filters),
         kernel_size_(kernel_size),
         strides_(strides),
         padding_(padding),
         use_bias_(use_bias),
-        kernel_initializer_(kernel_initializer) {
+        kernel_initializer_(kernel_initializer),
+        dilation_rate_(dilation_rate) {
     if (filters <= 0) fail("Conv2D: expected filters > 0, got ", filters);
     check_window_argument("Conv2D", "kernel_size", kernel_size);
     check_window_argument("Conv2D", "strides", strides);
+    check_window_argument("Conv2D", "dilation_rate", dilation_rate);
   }
 
+  // Explicit padding: Conv2D<float>(64, 7, 2, Pads(3)) is PyTorch's Conv2d(C, 64, 7, 2, 3).
+  Conv2D(Index filters, Size2 kernel_size, Size2 strides, Pads pads, bool use_bias = true,
+         Initializer kernel_initializer = Initializer::glorot_uniform, Size2 dilation_rate = 1)
+      : Conv2D(filters, kernel_size, strides, Padding::valid, use_bias, kernel_initializer,
+               dilation_rate) {
+    if (pads.top < 0 || pads.bottom < 0 || pads.left < 0 || pads.right < 0)
+      fail("Conv2D: expected pads >= 0 on every side, got ", pads.str(),
+           " (top,bottom,left,right)");
+    pads_ = pads;
+  }
+
+  // Configs written before pads and dilation_rate existed have neither key: 'valid' or 'same'
+  // padding, and no dilation, as they meant then.
   static std::unique_ptr<Layer<T>> from_config(const Config& config) {
-    return std::make_unique<Conv2D>(
-        config.get_int("filters"), Size2::parse(config.get("kernel_size")),
-        Size2::parse(config.get("strides")), padding_from_string(config.get("padding")),
-        config.get_bool("use_bias"), initializer_from_string(config.get("kernel_initializer")));
+    const Index filters = config.get_int("filters");
+    const Size2 kernel_size = Size2::parse(config.get("kernel_size"));
+    const Size2 strides = Size2::parse(config.get("strides"));
+    const bool use_bias = config.get_bool("use_bias");
+    const Initializer initializer = initializer_from_string(config.get("kernel_initializer"));
+    const Size2 dilation =
+        config.has("dilation_rate") ? Size2::parse(config.get("dilation_rate")) : Size2(1);
+    if (config.get("padding") == kExplicit)
+      return std::make_unique<Conv2D>(filters, kernel_size, strides,
+                                      Pads::parse(config.get("pads")), use_bias, initializer,
+                                      dilation);
+    return std::make_unique<Conv2D>(filters, kernel_size, strides,
+                                    padding_from_string(config.get("padding")), use_bias,
+                                    initializer, dilation);
   }
 
   std::string kind() const override { return "Conv2D"; }
+  // padding is 'valid', 'same' or 'explicit'; the key pads (top,bottom,left,right) is there only
+  // with 'explicit'.
   Config config() const override {
-    return Config()
-        .set("filters", filters_)
+    Config config;
+    config.set("filters", filters_)
         .set("kernel_size", kernel_size_.str())
         .set("strides", strides_.str())
-        .set("padding", to_string(padding_))
-        .set("use_bias", use_bias_)
-        .set("kernel_initializer", to_string(kernel_initializer_));
+        .set("padding", pads_ ? kExplicit : to_string(padding_));
+    if (pads_) config.set("pads", pads_->str());
+    return config.set("use_bias", use_bias_)
+        .set("kernel_initializer", to_string(kernel_initializer_))
+        .set("dilation_rate", dilation_rate_.str());
   }
   std::unique_ptr<Layer<T>> clone() const override { return std::make_unique<Conv2D>(*this); }
 
@@ -70,7 +107,7 @@ class Conv2D : public Layer<T> {
     return {&kernel_};
   }
 
-  // Y_n = W col(x_n) + b   for each sample n, where
+  // Y_n = W col(x_n) + b   for each sample n (im2col.hpp lays out the padding and dilation), where
   //   x_n: (C, H, W) = (C, H*W),  col(x_n): (C*KH*KW, OH*OW),  W: (F, C*KH*KW),  b: (F)
   //   (added to every position),  Y_n: (F, OH*OW) = (F, OH, OW).
   // A group of S samples is one product W [col(x_n) ... col(x_n+S-1)] + b (F, S*OH*OW), whose
@@ -255,8 +292,11 @@ class Conv2D : public Layer<T> {
   }
 
   WindowGeometry geometry(const Shape& input_shape) const {
+    if (pads_)
+      return WindowGeometry::of(this->label(), "kernel", input_shape, kernel_size_, strides_,
+                                *pads_, dilation_rate_);
     return WindowGeometry::of(this->label(), "kernel", input_shape, kernel_size_, strides_,
-                              padding_);
+                              padding_, dilation_rate_);
   }
 
   static Index thread() {
@@ -299,12 +339,16 @@ class Conv2D : public Layer<T> {
     return ConstMatrixMap<T>(columns.data(), geometry_.patch_size(), width);
   }
 
+  static constexpr const char* kExplicit = "explicit";  // config's padding with pads_
+
   Index filters_;
   Size2 kernel_size_;
   Size2 strides_;
-  Padding padding_;
+  Padding padding_;           // 'valid' or 'same', when pads_ is empty
+  std::optional<Pads> pads_;  // explicit padding, in place of padding_
   bool use_bias_;
   Initializer kernel_initializer_;
+  Size2 dilation_rate_;
   WindowGeometry geometry_;
   Parameter<T> kernel_{"kernel", {0, 0, 0, 0}};
   Parameter<T> bias_{"bias", {0}};

@@ -1,7 +1,8 @@
-// Sliding-window arithmetic shared by Conv2D and the pooling layers: kernel and stride sizes,
-// and Keras's 'valid' / 'same' padding rules.
+// Sliding-window arithmetic shared by Conv2D and the pooling layers: kernel, stride and dilation
+// sizes, Keras's 'valid' / 'same' padding rules, and Conv2D's explicit per-side padding.
 #pragma once
 
+#include <limits>
 #include <string>
 
 #include "minicnn/error.hpp"
@@ -46,6 +47,49 @@ struct Size2 {
   Index width;
 };
 
+// Explicit zero padding on each side of the input: `top` rows above, `bottom` below, `left` and
+// `right` columns (ONNX's `pads`; PyTorch's `padding` when top = bottom and left = right; Keras's
+// ZeroPadding2D(((top, bottom), (left, right))) followed by a 'valid' convolution). Pads(3) pads
+// 3 on every side, Pads(1, 2) 1 above and below and 2 left and right. Written
+// "top,bottom,left,right" in configs.
+struct Pads {
+  explicit Pads(Index all) : Pads(all, all) {}
+  explicit Pads(Index vertical, Index horizontal)
+      : Pads(vertical, vertical, horizontal, horizontal) {}
+  explicit Pads(Index top_, Index bottom_, Index left_, Index right_)
+      : top(top_), bottom(bottom_), left(left_), right(right_) {}
+
+  std::string str() const {
+    return std::to_string(top) + "," + std::to_string(bottom) + "," + std::to_string(left) + "," +
+           std::to_string(right);
+  }
+  // Four integers separated by commas, nothing else.
+  static Pads parse(const std::string& text) {
+    Index sides[4];
+    std::size_t at = 0;
+    for (int k = 0; k < 4; ++k) {
+      const std::size_t end = k < 3 ? text.find(',', at) : text.size();
+      if (end == std::string::npos || !parse_integer(text.substr(at, end - at), sides[k]))
+        fail("Pads: expected top,bottom,left,right such as 3,3,3,3, got '", text, "'");
+      at = end + 1;
+    }
+    return Pads(sides[0], sides[1], sides[2], sides[3]);
+  }
+
+  Index top, bottom, left, right;
+
+ private:
+  static bool parse_integer(const std::string& field, Index& value) {
+    std::size_t used = 0;
+    try {
+      value = std::stoll(field, &used);
+    } catch (const std::exception&) {
+      return false;
+    }
+    return used == field.size();
+  }
+};
+
 // One axis of a sliding window: its output length and the padding before and after the input.
 struct WindowAxis {
   Index output;
@@ -53,23 +97,51 @@ struct WindowAxis {
   Index pad_after;
 };
 
-// valid: output = floor((input - kernel) / stride) + 1, no padding (input >= kernel required).
+// A checkpoint's config may hold any extents, so the sizes below are checked before they are
+// computed: an absurd one must be refused, not wrapped around.
+inline constexpr Index kLargestIndex = std::numeric_limits<Index>::max();
+
+// The rows (columns) a kernel of `kernel` taps with dilation d spans: d*(kernel - 1) + 1, the
+// taps d apart; dilated_extent_fits() says whether that fits in an Index (kernel, d >= 1).
+inline bool dilated_extent_fits(Index kernel, Index dilation) {
+  return kernel - 1 <= (kLargestIndex - 1) / dilation;
+}
+inline Index dilated_extent(Index kernel, Index dilation) {
+  return (kernel - 1) * dilation + 1;
+}
+
+// Whether input + before + after, the padded extent, fits in an Index (all >= 0).
+inline bool padded_extent_fits(Index input, Index before, Index after) {
+  return before <= kLargestIndex - input && after <= kLargestIndex - input - before;
+}
+
+// `span` is the dilated kernel's extent (the kernel itself without dilation).
+// valid: output = floor((input - span) / stride) + 1, no padding (input >= span required).
 // same:  output = ceil(input / stride),
-//        total padding = max((output - 1) * stride + kernel - input, 0),
+//        total padding = max((output - 1) * stride + span - input, 0),
 //        pad_before = total / 2, pad_after = total - pad_before.
 // Returns output 0 when a 'valid' window does not fit; callers report that with their own name.
-// The arithmetic cannot overflow for any extents >= 0 and kernel, stride > 0 (a checkpoint's
+// The arithmetic cannot overflow for any extents >= 0 and span, stride > 0 (a checkpoint's
 // config may hold any such numbers): the last window starts at (output - 1) * stride <= input - 1
 // and covers `covered` = input - (output - 1) * stride elements of the input, in [1, stride].
-inline WindowAxis window_axis(Index input, Index kernel, Index stride, Padding padding) {
+inline WindowAxis window_axis(Index input, Index span, Index stride, Padding padding) {
   if (padding == Padding::valid) {
-    if (input < kernel) return {0, 0, 0};
-    return {(input - kernel) / stride + 1, 0, 0};
+    if (input < span) return {0, 0, 0};
+    return {(input - span) / stride + 1, 0, 0};
   }
   const Index output = input / stride + (input % stride != 0 ? 1 : 0);
   const Index covered = input - (output - 1) * stride;
-  const Index total = kernel > covered ? kernel - covered : 0;
+  const Index total = span > covered ? span - covered : 0;
   return {output, total / 2, total - total / 2};
+}
+
+// Explicit padding: the 'valid' rule on the padded input,
+//   output = floor((input + before + after - span) / stride) + 1   (0 when the span does not fit).
+// Requires padded_extent_fits(input, before, after).
+inline WindowAxis window_axis(Index input, Index span, Index stride, Index before, Index after) {
+  const Index padded = input + before + after;
+  if (padded < span) return {0, before, after};
+  return {(padded - span) / stride + 1, before, after};
 }
 
 }  // namespace minicnn
