@@ -262,7 +262,7 @@ class Conv2D : public Layer<T> {
   // batch / 8, so that a power-of-two batch splits into equal groups, at least 8 of them, to share
   // among threads. Never depends on the thread count (see the top of the file). 256 keeps a
   // group's columns near the size of a 1 MiB L2 cache on mnist_model4's second convolution (one
-  // sample: 800 x 400 floats); 512 (two samples) measured 1 to 8 % slower there.
+  // sample: 800 x 400 floats), where 512 (two samples) was slower (docs/performance.md).
   static constexpr Index kTargetColumns = 256;
   Index group_size(Index batch) const {
     const Index positions = geometry_.positions();

@@ -260,8 +260,8 @@ void copy_runs(const T* from, Index from_step, const T* from_end, T* to, const T
 // middle part from from + r * from_step (the input element of output column `begin`), as one
 // block of kBytes where bounds allow. The block's excess lands on the rest of the run and on the
 // next run, which are written after it: the run's trailing zeros, then the next run's leading
-// zeros and block. Kept apart from copy_runs: rows without padding, the most common, ran 10 to
-// 50 % slower through this loop.
+// zeros and block. Kept apart from copy_runs: rows without padding, the most common, ran
+// measurably slower through this loop (docs/performance.md).
 template <std::size_t kBytes, typename T>
 void copy_padded_runs(const T* from, Index from_step, const T* from_end, T* to, const T* to_end,
                       Index length, Index begin, Index end, Index runs) {
@@ -280,9 +280,8 @@ void copy_padded_runs(const T* from, Index from_step, const T* from_end, T* to, 
 
 // im2col with runs copied in blocks of kBytes (0: exactly); see im2col below.
 // The geometry is copied into a local: the copies' memcpy stores could otherwise be taken to
-// change the caller's `geometry`, whose fields would then be reloaded for every run. Without the
-// copy, im2col measured 2 to 6 % slower once the dilation added two fields to each tap's
-// arithmetic; with it, within the noise of the measurement.
+// change the caller's `geometry`, whose fields would then be reloaded for every run (which the
+// dilation's two extra fields per tap made measurable).
 template <std::size_t kBytes, typename T>
 void im2col_in_blocks(const WindowGeometry& geometry, const T* image, T* columns,
                       Index row_stride) {
