@@ -1,6 +1,7 @@
 // Specification of the zoo's graph models (models/resnet.hpp): torchvision's ResNet-18, -34 and -50
-// with its parameter counts, shapes and module names, and the CIFAR ResNets of He et al. 2016 with
-// the counts of a PyTorch twin. Counts need only build(): no test runs a 224x224 forward pass.
+// with its parameter counts, shapes and module names, Keras's ResNet50 likewise, and the CIFAR
+// ResNets of He et al. 2016 with the counts of a PyTorch twin. Counts need only build(): no test
+// runs a 224x224 forward pass.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -115,6 +116,38 @@ TEST_CASE("Layers are named by torchvision's module paths, with its shapes") {
   CHECK(small.layer("layer2.0.downsample.0").config().get("strides") == "2x2");
   CHECK(small.graph().find("layer2.1.downsample.0") < 0);
   CHECK(shape_of(small, "layer4.1.relu2") == Shape{512, 7, 7});
+}
+
+TEST_CASE("Keras's ResNet50 has the counts of Keras's summary() and Keras's layer names") {
+  // Keras's figures: Total params 25,636,712, of which Non-trainable 53,120; without the top
+  // (include_top=False, pooling=None) 23,587,712.
+  const auto model = keras_resnet50<float>();
+  CHECK(model.parameter_count(true) + model.parameter_count(false) == 25636712);
+  CHECK(model.parameter_count(false) == 53120);
+  CHECK(model.output_shape() == Shape{1000});
+  const auto features = keras_resnet50<float>(1000, false);
+  CHECK(features.parameter_count(true) + features.parameter_count(false) == 23587712);
+  CHECK(features.output_shape() == Shape{2048, 7, 7});
+  CHECK(features.graph().find("predictions") < 0);
+
+  // Convolutions with bias; the stride on a bottleneck's first 1x1 convolution.
+  auto& conv1 = const_cast<Layer<float>&>(model.layer("conv1_conv"));
+  REQUIRE(conv1.parameters().size() == 2);
+  CHECK(conv1.parameters()[0]->value.shape() == Shape{64, 3, 7, 7});
+  CHECK(model.layer("conv3_block1_1_conv").config().get("strides") == "2x2");
+  CHECK(model.layer("conv3_block1_2_conv").config().get("strides") == "1x1");
+  CHECK(model.layer("conv2_block1_1_bn").config().get_double("epsilon") == 1.001e-5);
+  CHECK(shape_of(model, "pool1_pool") == Shape{64, 56, 56});
+  CHECK(shape_of(model, "conv4_block6_out") == Shape{1024, 14, 14});
+  CHECK(shape_of(model, "conv5_block3_out") == Shape{2048, 7, 7});
+  // Keras adds the shortcut first: the first block of each stage projects, the next ones add x.
+  CHECK(inputs_of(model, "conv2_block1_add") ==
+        std::vector<std::string>{"conv2_block1_0_bn", "conv2_block1_3_bn"});
+  CHECK(inputs_of(model, "conv2_block2_add") ==
+        std::vector<std::string>{"conv2_block1_out", "conv2_block2_3_bn"});
+  CHECK(inputs_of(model, "predictions") == std::vector<std::string>{"avg_pool"});
+  CHECK_THROWS_WITH_AS(keras_resnet50<float>(0), "keras_resnet50: expected classes > 0, got 0",
+                       Error);
 }
 
 // The PyTorch twin of cifar_resnet (option B shortcuts; 'same' and PyTorch's padding K // 2 give

@@ -1,7 +1,8 @@
 // Residual networks as graph models (Model<T>, model/model.hpp): torchvision's ResNet-18, -34 and
-// -50, and the CIFAR ResNets of He et al. 2016 (section 4.2). Unlike the labs' zoo (models.hpp),
-// whose builders return unbuilt Sequential models, a graph model is built on its input as it is
-// assembled, so these builders take the input shape and a seed and return a built model.
+// -50, Keras's ResNet50, and the CIFAR ResNets of He et al. 2016 (section 4.2). Unlike the labs'
+// zoo (models.hpp), whose builders return unbuilt Sequential models, a graph model is built on its
+// input as it is assembled, so these builders take the input shape and a seed and return a built
+// model.
 //
 // Layer names are torchvision's module paths ("conv1", "bn1", "layer1.0.conv1",
 // "layer2.0.downsample.0", "fc"), so that a weight importer can map a state_dict by name. The
@@ -34,8 +35,8 @@
 // - include_top = false stops at the last block's output, the feature map (Keras's
 //   include_top=False, pooling=None): (512, 7, 7) or (2048, 7, 7) on (3, 224, 224).
 //
-// The labs' registry (model_zoo() in models.hpp) holds builders of Sequential models; these are
-// plain functions.
+// keras_resnet50 is Keras's ResNet50 with Keras's names and constants. The labs' registry
+// (model_zoo() in models.hpp) holds builders of Sequential models; these are plain functions.
 #pragma once
 
 #include <cstdint>
@@ -191,13 +192,87 @@ Model<T> resnet34(Index classes = 1000, bool include_top = true, const Shape& in
 }
 
 // ResNet-50: Bottleneck x (3, 4, 6, 3), outputs 256, 512, 1024, 2048 channels.
-// 25,557,032 trainable + 53,120 = 25,610,152. (Keras's ResNet50, 25,636,712, differs: its
-// convolutions have biases and its bottleneck strides the first 1x1.)
+// 25,557,032 trainable + 53,120 = 25,610,152. (Keras's ResNet50, keras_resnet50 below, has
+// biases in its convolutions and strides its bottlenecks' first 1x1.)
 template <typename T>
 Model<T> resnet50(Index classes = 1000, bool include_top = true, const Shape& input = {3, 224, 224},
                   std::uint64_t seed = 0) {
   return detail::torchvision_resnet<T>("resnet50", {true, {3, 4, 6, 3}, {64, 128, 256, 512}, 64},
                                        classes, include_top, input, seed);
+}
+
+// ---- Keras's ResNet50 (keras.applications) ---------------------------------------------------
+
+namespace detail {
+
+// keras.applications' ResNets give every BatchNormalization epsilon 1.001e-5 and Keras's default
+// momentum (0.99).
+constexpr double kKerasResNetEpsilon = 1.001e-5;
+
+// Conv2D (with bias, Keras's default) named `{name}_conv`, then BatchNormalization `{name}_bn`.
+// 'same' padding: for a 1x1 convolution it pads nothing, as Keras's 'valid'; conv1: see
+// keras_resnet50.
+template <typename T>
+Node keras_conv_bn(Model<T>& model, Node x, const std::string& name, Index filters, Index kernel,
+                   Index stride) {
+  x = add_named<Conv2D>(model, name + "_conv", {x}, filters, kernel, stride, Padding::same);
+  return add_named<BatchNorm>(model, name + "_bn", {x}, 0.99, kKerasResNetEpsilon);
+}
+
+// Keras's bottleneck block ("block1" of keras.applications' resnet.py), named `block`
+// ("conv3_block1"): the stride is on the first 1x1 convolution, as in He et al. 2016,
+//   r = _3_bn(_3_conv_1x1(relu(_2_bn(_2_conv_3x3(relu(_1_bn(_1_conv_1x1,stride(x))))))))
+//   y = relu(shortcut + r),  shortcut = _0_bn(_0_conv_1x1,stride(x)) in a stage's first block, else
+//   x
+template <typename T>
+Node keras_bottleneck(Model<T>& model, Node x, const std::string& block, Index filters,
+                      Index stride, bool conv_shortcut) {
+  const Node shortcut =
+      conv_shortcut ? keras_conv_bn(model, x, block + "_0", 4 * filters, 1, stride) : x;
+  Node r = keras_conv_bn(model, x, block + "_1", filters, 1, stride);
+  r = add_named<ReLU>(model, block + "_1_relu", {r});
+  r = keras_conv_bn(model, r, block + "_2", filters, 3, 1);
+  r = add_named<ReLU>(model, block + "_2_relu", {r});
+  r = keras_conv_bn(model, r, block + "_3", 4 * filters, 1, 1);
+  const Node sum = add_named<Add>(model, block + "_add", {shortcut, r});
+  return add_named<ReLU>(model, block + "_out", {sum});
+}
+
+}  // namespace detail
+
+// keras.applications.ResNet50 with Keras's layer names: conv1_conv 7x7/2 (64) - conv1_bn -
+// conv1_relu - pool1_pool 3x3/2, the stages conv2..conv5 of 3, 4, 6 and 3 bottleneck blocks
+// (conv2_block1_1_conv, ..., conv2_block1_add, conv2_block1_out), avg_pool, predictions (Dense),
+// then Softmax ("predictions_softmax": Keras's activation='softmax' of predictions).
+// Parameters on 1,000 classes, as Keras's summary() prints them: 25,583,592 trainable + 53,120
+// moving statistics = 25,636,712; without the top 23,587,712. torchvision's resnet50 is this
+// network with its stride on the 3x3 convolutions and no bias in the convolutions (26,560 fewer).
+// Padding: Keras pads conv1 by 3 and pool1 by 1 on every side with ZeroPadding2D layers
+// (conv1_pad, pool1_pad) before 'valid' windows, which minicnn does not have yet; 'same' gives the
+// same sizes (224 -> 112 -> 56) but pads 2/3 and 0/1, so imported weights would see windows
+// shifted by one row and column there. Every other layer pads as Keras's.
+template <typename T>
+Model<T> keras_resnet50(Index classes = 1000, bool include_top = true,
+                        const Shape& input = {3, 224, 224}, std::uint64_t seed = 0) {
+  if (include_top && classes <= 0) fail("keras_resnet50: expected classes > 0, got ", classes);
+  Model<T> model;
+  Node x = model.input(input);
+  x = detail::keras_conv_bn(model, x, "conv1", 64, 7, 2);
+  x = detail::add_named<ReLU>(model, "conv1_relu", {x});
+  x = detail::add_named<MaxPool2D>(model, "pool1_pool", {x}, 3, 2, Padding::same);
+  const Index blocks[] = {3, 4, 6, 3};
+  for (Index s = 0; s < 4; ++s)
+    for (Index b = 0; b < blocks[s]; ++b) {
+      const std::string block = "conv" + std::to_string(s + 2) + "_block" + std::to_string(b + 1);
+      x = detail::keras_bottleneck(model, x, block, 64 << s, s > 0 && b == 0 ? 2 : 1, b == 0);
+    }
+  if (include_top) {
+    x = detail::add_named<GlobalAveragePooling2D>(model, "avg_pool", {x});
+    x = detail::add_named<Dense>(model, "predictions", {x}, classes);
+    x = detail::add_named<Softmax>(model, "predictions_softmax", {x});
+  }
+  model.build(x, seed);
+  return model;
 }
 
 // ---- The CIFAR ResNets of He et al. 2016, section 4.2 ------------------------------------------
