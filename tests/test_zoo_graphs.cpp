@@ -4,12 +4,15 @@
 // runs a 224x224 forward pass.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
 
+#include "minicnn/io/model_file.hpp"
 #include "minicnn/losses/cross_entropy.hpp"
 #include "minicnn/models/resnet.hpp"
+#include "support/temp_files.hpp"
 
 using namespace minicnn;
 
@@ -218,6 +221,21 @@ TEST_CASE("ResNet-20 trains: a forward and backward pass gives a finite loss and
   const Tensor<float> p = model.predict(x);
   CHECK(p.shape() == Shape{2, 10});
   CHECK(std::abs(p.matrix().row(0).sum() - 1.0f) < 1e-5f);
+}
+
+TEST_CASE("A ResNet saves and loads with its torchvision names and the same outputs") {
+  testing::TempDir dir;
+  const auto model = cifar_resnet<float>(8, 10, true, {3, 8, 8}, 5);  // one block per stage
+  model.save(dir / "resnet8.mcnn");
+  const auto loaded = Model<float>::load(dir / "resnet8.mcnn");
+  CHECK(loaded.summary() == model.summary());
+  CHECK(inputs_of(loaded, "layer3.0.add") ==
+        std::vector<std::string>{"layer3.0.bn2", "layer3.0.downsample.1"});
+  Tensor<float> x({2, 3, 8, 8});
+  Random random(4);
+  x.fill_uniform(random, -1.0f, 1.0f);
+  const Tensor<float> expected = model.predict(x), got = loaded.predict(x);
+  CHECK(std::equal(expected.begin(), expected.end(), got.begin()));
 }
 
 TEST_CASE("The builders refuse a depth that is not 6n + 2 and a number of classes below 1") {
