@@ -34,6 +34,7 @@
 #include "minicnn/model/model.hpp"
 #include "minicnn/model/sequential.hpp"
 #include "minicnn/models.hpp"
+#include "minicnn/models/resnet.hpp"
 #include "minicnn/optimizers/adam.hpp"
 #include "minicnn/optimizers/rmsprop.hpp"
 #include "minicnn/optimizers/sgd.hpp"
