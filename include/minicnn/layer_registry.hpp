@@ -19,6 +19,7 @@
 #include "minicnn/layers/max_pool2d.hpp"
 #include "minicnn/layers/random_augmentation.hpp"
 #include "minicnn/layers/softmax.hpp"
+#include "minicnn/layers/zero_padding2d.hpp"
 #include "minicnn/losses/cross_entropy.hpp"
 #include "minicnn/losses/mean_squared_error.hpp"
 #include "minicnn/optimizers/adam.hpp"
@@ -66,6 +67,7 @@ detail::Factories<Layer<T>>& layer_factories() {
       {"Sigmoid", Sigmoid<T>::from_config},
       {"Softmax", Softmax<T>::from_config},
       {"Tanh", Tanh<T>::from_config},
+      {"ZeroPadding2D", ZeroPadding2D<T>::from_config},
   };
   return factories;
 }

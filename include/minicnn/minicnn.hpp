@@ -25,6 +25,7 @@
 #include "minicnn/layers/max_pool2d.hpp"
 #include "minicnn/layers/random_augmentation.hpp"
 #include "minicnn/layers/softmax.hpp"
+#include "minicnn/layers/zero_padding2d.hpp"
 #include "minicnn/losses/cross_entropy.hpp"
 #include "minicnn/losses/mean_squared_error.hpp"
 #include "minicnn/models.hpp"
