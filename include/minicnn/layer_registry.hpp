@@ -13,6 +13,7 @@
 #include "minicnn/layers/batch_norm.hpp"
 #include "minicnn/layers/conv2d.hpp"
 #include "minicnn/layers/dense.hpp"
+#include "minicnn/layers/depthwise_conv2d.hpp"
 #include "minicnn/layers/dropout.hpp"
 #include "minicnn/layers/flatten.hpp"
 #include "minicnn/layers/global_average_pooling2d.hpp"
@@ -57,6 +58,7 @@ detail::Factories<Layer<T>>& layer_factories() {
       {"BatchNormalization", BatchNorm<T>::from_config},
       {"Conv2D", Conv2D<T>::from_config},
       {"Dense", Dense<T>::from_config},
+      {"DepthwiseConv2D", DepthwiseConv2D<T>::from_config},
       {"Dropout", Dropout<T>::from_config},
       {"Flatten", Flatten<T>::from_config},
       {"GlobalAveragePooling2D", GlobalAveragePooling2D<T>::from_config},

@@ -19,6 +19,7 @@
 #include "minicnn/layers/batch_norm.hpp"
 #include "minicnn/layers/conv2d.hpp"
 #include "minicnn/layers/dense.hpp"
+#include "minicnn/layers/depthwise_conv2d.hpp"
 #include "minicnn/layers/dropout.hpp"
 #include "minicnn/layers/flatten.hpp"
 #include "minicnn/layers/global_average_pooling2d.hpp"
