@@ -19,6 +19,7 @@
 #include "minicnn/layers/global_average_pooling2d.hpp"
 #include "minicnn/layers/max_pool2d.hpp"
 #include "minicnn/layers/random_augmentation.hpp"
+#include "minicnn/layers/separable_conv2d.hpp"
 #include "minicnn/layers/softmax.hpp"
 #include "minicnn/layers/zero_padding2d.hpp"
 #include "minicnn/losses/cross_entropy.hpp"
@@ -66,6 +67,7 @@ detail::Factories<Layer<T>>& layer_factories() {
       {"MaxPooling2D", MaxPool2D<T>::from_config},
       {"RandomAugmentation", RandomAugmentation<T>::from_config},
       {"ReLU", ReLU<T>::from_config},
+      {"SeparableConv2D", SeparableConv2D<T>::from_config},
       {"Sigmoid", Sigmoid<T>::from_config},
       {"Softmax", Softmax<T>::from_config},
       {"Tanh", Tanh<T>::from_config},

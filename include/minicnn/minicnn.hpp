@@ -25,6 +25,7 @@
 #include "minicnn/layers/global_average_pooling2d.hpp"
 #include "minicnn/layers/max_pool2d.hpp"
 #include "minicnn/layers/random_augmentation.hpp"
+#include "minicnn/layers/separable_conv2d.hpp"
 #include "minicnn/layers/softmax.hpp"
 #include "minicnn/layers/zero_padding2d.hpp"
 #include "minicnn/losses/cross_entropy.hpp"
