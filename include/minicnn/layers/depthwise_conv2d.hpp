@@ -123,8 +123,8 @@ struct DepthwiseGeometry {
   Index plane() const { return height * width; }
   Index positions() const { return out_h * out_w; }
 
-  // The output rows (columns) whose tap i (j) lands inside the input, and the offset of that tap
-  // from the window's first row (column).
+  // The output rows (columns) whose tap i (j), i*DH (j*DW) inputs past the window's first row
+  // (column), lands inside the input.
   WindowGeometry::Range tap_rows(Index i) const {
     return WindowGeometry::inside(i * dilation_h, pad_top, stride_h, height, out_h);
   }
