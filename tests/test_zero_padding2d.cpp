@@ -100,7 +100,10 @@ TEST_CASE("ZeroPadding2D round-trips through its config, as Keras writes the pad
   const auto rebuilt = make_layer<float>("ZeroPadding2D", layer.config());
   CHECK(rebuilt->config() == layer.config());
   CHECK(EdgePadding::parse("((0,1),(2, 3))") == EdgePadding(0, 1, 2, 3));
-  for (const char* text : {"", "1", "((1, 2), (3, 4)) ", "((1, 2), (3, x))", "((1, 2, 3, 4))"}) {
+  CHECK(EdgePadding::parse(" ( (4 ,5),(6,7) ) ") == EdgePadding(4, 5, 6, 7));
+  for (const char* text :
+       {"", "1", "((1, 2), (3, 4))x", "((1, 2), (3, x))", "((1, 2, 3, 4))", "((1, 2), (3, 4)",
+        "((+1, 2), (3, 4))", "((99999999999999999999, 0), (0, 0))"}) {
     CAPTURE(text);
     CHECK_THROWS_AS(EdgePadding::parse(text), Error);
   }

@@ -8,9 +8,10 @@
 #pragma once
 
 #include <algorithm>
-#include <cstdio>
+#include <charconv>
 #include <memory>
 #include <string>
+#include <system_error>
 
 #include "minicnn/layer.hpp"
 
@@ -28,15 +29,30 @@ struct EdgePadding {
     return "((" + std::to_string(top) + ", " + std::to_string(bottom) + "), (" +
            std::to_string(left) + ", " + std::to_string(right) + "))";
   }
+  // Reads str()'s text back (spaces anywhere); a number that does not fit an Index is refused.
   static EdgePadding parse(const std::string& text) {
-    long long v[4] = {0, 0, 0, 0};
-    int used = -1;
-    const int read = std::sscanf(text.c_str(), "((%lld ,%lld ), (%lld ,%lld ))%n", &v[0], &v[1],
-                                 &v[2], &v[3], &used);
-    if (read != 4 || used != static_cast<int>(text.size()))
+    std::string compact;
+    for (char c : text)
+      if (c != ' ') compact += c;
+    // Each number follows its punctuation; "))" ends the text.
+    const char* const before[] = {"((", ",", "),(", ","};
+    Index widths[4] = {0, 0, 0, 0};
+    std::size_t at = 0;
+    bool valid = true;
+    for (int k = 0; k < 4 && valid; ++k) {
+      const std::size_t length = std::char_traits<char>::length(before[k]);
+      valid = compact.compare(at, length, before[k]) == 0;
+      if (!valid) break;
+      const char* number = compact.data() + at + length;
+      const auto [next, error] =
+          std::from_chars(number, compact.data() + compact.size(), widths[k]);
+      valid = error == std::errc();
+      at = static_cast<std::size_t>(next - compact.data());
+    }
+    if (!valid || compact.compare(at, std::string::npos, "))") != 0)
       fail("EdgePadding: expected ((top, bottom), (left, right)) such as ((1, 1), (0, 2)), got '",
            text, "'");
-    return {v[0], v[1], v[2], v[3]};
+    return {widths[0], widths[1], widths[2], widths[3]};
   }
   bool any_negative() const { return top < 0 || bottom < 0 || left < 0 || right < 0; }
   friend bool operator==(const EdgePadding& a, const EdgePadding& b) {
