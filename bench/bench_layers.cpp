@@ -4,7 +4,8 @@
 //     product (gemm.hpp) against Eigen's;
 //   - forward and backward of every layer at the shapes it has in the reference models
 //     (bench/reference_models.hpp), batch 64, with FLOP rates for the convolutions;
-//   - one training step (Adam) and one inference batch of each reference model, in images/s.
+//   - one training step (Adam) and one inference batch of each reference model, in images/s;
+//   - DepthwiseConv2D's direct kernel against an im2col lowering on a MobileNet-like shape.
 // Threads: OMP_NUM_THREADS (default: all cores). Every timing is wall-clock (UseRealTime), since
 // the work runs on OpenMP threads.
 //   OMP_NUM_THREADS=2 build/bench/bench_layers --benchmark_filter=Conv
@@ -17,6 +18,8 @@
 #include <vector>
 
 #include "minicnn/gemm.hpp"
+#include "minicnn/layers/depthwise_conv2d.hpp"
+#include "minicnn/layers/im2col.hpp"
 #include "reference_models.hpp"
 
 namespace {
@@ -206,6 +209,47 @@ void model_inference(benchmark::State& state, const bench::ReferenceModel& refer
   state.SetItemsProcessed(state.iterations() * kBatch);
 }
 
+// DepthwiseConv2D's forward pass on a MobileNet-like batch (8, 32, 56, 56), 3x3 kernel, 'same',
+// stride state.range(0): its direct kernel (state.range(1) = 0) against the lowering a Conv2D
+// would do (1): im2col of each channel's plane (9 shifted copies), then a product of one row,
+// (1 x 9) (9 x OH*OW), per channel; the planes spread over OpenMP threads in both.
+void depthwise_forward(benchmark::State& state) {
+  const Index stride = state.range(0);
+  const bool lowered = state.range(1) == 1;
+  const Shape sample{32, 56, 56};
+  const Index batch = 8;
+  DepthwiseConv2D<float> layer(3, stride, Padding::same);
+  Random random(1);
+  layer.build(sample, random);
+  Tensor<float> x(sample.with_batch(batch)), y(layer.output_shape().with_batch(batch));
+  x.fill_uniform(random, -1.0f, 1.0f);
+  const float* kernel = layer.parameters()[0]->value.data();
+  const float* bias = layer.parameters()[1]->value.data();
+  const WindowGeometry plane =
+      WindowGeometry::of("im2col", "kernel", {1, sample[1], sample[2]}, 3, stride, Padding::same);
+  const Index positions = plane.positions(), planes = batch * sample[0];
+  for (auto _ : state) {
+    if (!lowered) {
+      layer.forward(x, y, Mode::inference);
+    } else {
+#pragma omp parallel
+      {
+        std::vector<float> columns(static_cast<std::size_t>(9 * positions));
+#pragma omp for schedule(static)
+        for (Index p = 0; p < planes; ++p) {
+          const Index c = p % sample[0];
+          im2col(plane, x.data() + p * plane.plane(), columns.data());
+          gemm::multiply<float>({kernel + c * 9, 9, 1}, {columns.data(), positions, 1}, 1,
+                                positions, 9, y.data() + p * positions, positions, false, bias + c);
+        }
+      }
+    }
+    benchmark::ClobberMemory();
+  }
+  state.counters["FLOPS"] = benchmark::Counter(2.0 * 9 * static_cast<double>(planes * positions),
+                                               benchmark::Counter::kIsIterationInvariantRate);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -249,6 +293,14 @@ int main(int argc, char** argv) {
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
   }
+  benchmark::RegisterBenchmark("DepthwiseConv2D 3x3 on (8, 32, 56, 56)", depthwise_forward)
+      ->ArgNames({"stride", "im2col"})
+      ->Args({1, 0})
+      ->Args({1, 1})
+      ->Args({2, 0})
+      ->Args({2, 1})
+      ->Unit(benchmark::kMicrosecond)
+      ->UseRealTime();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

@@ -1,4 +1,5 @@
-// Specification of the element-wise activation layers: ReLU, LeakyReLU, Tanh, Sigmoid.
+// Specification of the element-wise activation layers: ReLU (with Keras's max_value), LeakyReLU,
+// Tanh, Sigmoid.
 #include <doctest/doctest.h>
 #include <omp.h>
 
@@ -37,6 +38,41 @@ TEST_CASE("ReLU propagates NaN instead of hiding it") {
   ReLU<float> relu;
   const auto y = apply(relu, Tensor<float>::of({1, 1}, {std::nanf("")}));
   CHECK(std::isnan(y[0]));
+}
+
+TEST_CASE("ReLU with max_value clips at the maximum: ReLU6 is ReLU(6), as Keras") {
+  const float inf = std::numeric_limits<float>::infinity();
+  ReLU<float> relu6(6.0);
+  const auto y =
+      apply(relu6, Tensor<float>::of({1, 8}, {-1, 0, 3, 6, 7, inf, -inf, std::nanf("")}));
+  const float expected[] = {0, 0, 3, 6, 6, 6, 0};
+  for (Index i = 0; i < 7; ++i)
+    CHECK(y[i] == expected[i]);
+  CHECK(std::isnan(y[7]));
+
+  ReLU<float> plain;  // no maximum: +infinity stays
+  CHECK(apply(plain, Tensor<float>::of({1, 1}, {inf}))[0] == inf);
+  ReLU<float> zero(0.0);
+  CHECK(apply(zero, Tensor<float>::of({1, 2}, {-2, 5}))[1] == 0.0f);
+}
+
+TEST_CASE("ReLU with max_value passes the gradient where 0 < x <= max_value") {
+  const double inf = std::numeric_limits<double>::infinity();
+  ReLU<double> relu6(6.0);
+  const auto x = Tensor<double>::of({1, 6}, {-1, 0, 3, 6, 6.5, inf});
+  const auto y = apply(relu6, x);
+  const auto dy = Tensor<double>::of({1, 6}, {10, 20, 30, 40, 50, 60});
+  Tensor<double> dx;
+  relu6.backward(x, y, dy, dx, Mode::training);
+  const double expected[] = {0, 0, 30, 40, 0, 0};
+  for (Index i = 0; i < 6; ++i)
+    CHECK(dx[i] == expected[i]);
+
+  ReLU<double> plain;  // the gradient at +infinity stays 1 without a maximum
+  const auto big = Tensor<double>::of({1, 1}, {inf});
+  const auto out = apply(plain, big);
+  plain.backward(big, out, Tensor<double>::of({1, 1}, {7}), dx, Mode::training);
+  CHECK(dx[0] == 7.0);
 }
 
 TEST_CASE("LeakyReLU multiplies negative values by alpha, 0.3 by default as in Keras") {
@@ -107,10 +143,11 @@ TEST_CASE("activation gradients match central differences") {
   for (const Shape& shape : shapes) {
     CAPTURE(shape);
     ReLU<double> relu;
+    ReLU<double> capped(0.5);  // inputs are in (-1, 1): all three pieces are checked
     LeakyReLU<double> leaky(0.2);
     Tanh<double> tanh_layer;
     Sigmoid<double> sigmoid;
-    Layer<double>* layers[] = {&relu, &leaky, &tanh_layer, &sigmoid};
+    Layer<double>* layers[] = {&relu, &capped, &leaky, &tanh_layer, &sigmoid};
     for (Layer<double>* layer : layers) {
       CAPTURE(layer->kind());
       Random random(3);
@@ -156,6 +193,9 @@ TEST_CASE("activations give the same numbers on 1 and 2 threads") {
 }
 
 TEST_CASE("activations refuse bad arguments and shapes, naming themselves") {
+  CHECK_THROWS_WITH_AS(ReLU<float>(-1.0), "ReLU: expected a finite max_value >= 0, got -1", Error);
+  CHECK_THROWS_WITH_AS(ReLU<float>(std::nan("")), "ReLU: expected a finite max_value >= 0, got nan",
+                       Error);
   CHECK_THROWS_WITH_AS(LeakyReLU<float>(-0.1), "LeakyReLU: expected a finite alpha >= 0, got -0.1",
                        Error);
   CHECK_THROWS_WITH_AS(LeakyReLU<float>(std::numeric_limits<double>::infinity()),
@@ -196,6 +236,11 @@ TEST_CASE("activations name their kind and round-trip through their config") {
   CHECK(ReLU<float>::from_config(Config())->kind() == "ReLU");
   CHECK(Tanh<float>::from_config(Config())->kind() == "Tanh");
   CHECK(Sigmoid<float>::from_config(Config())->kind() == "Sigmoid");
-  CHECK(ReLU<float>().config().entries().empty());
+  CHECK(ReLU<float>().config().entries().empty());  // no key: no maximum, as written before
+  CHECK(!ReLU<float>::from_config(Config())->config().has("max_value"));
+  ReLU<float> relu6(6.0);
+  CHECK(relu6.config().str() == "max_value=6");
+  CHECK(ReLU<float>::from_config(relu6.config())->config() == relu6.config());
+  CHECK(ReLU<float>(0.25).config().get_double("max_value") == 0.25);
   CHECK(ReLU<float>().parameter_count(true) == 0);
 }

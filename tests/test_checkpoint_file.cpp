@@ -369,6 +369,8 @@ TEST_CASE("every layer kind is rebuilt from its config") {
     all.push_back(std::make_unique<Concatenate<float>>(-1));
     all.push_back(std::make_unique<Conv2D<float>>(8, Size2(3, 5), 2, Padding::same, false));
     all.push_back(std::make_unique<Dense<float>>(7, false, Initializer::he_uniform));
+    all.push_back(
+        std::make_unique<DepthwiseConv2D<float>>(3, 2, EdgePadding(1, 0, 1, 0), 2, false, 1));
     all.push_back(std::make_unique<Dropout<float>>(0.3));
     all.push_back(std::make_unique<Flatten<float>>());
     all.push_back(std::make_unique<GlobalAveragePooling2D<float>>());
@@ -376,9 +378,11 @@ TEST_CASE("every layer kind is rebuilt from its config") {
     all.push_back(std::make_unique<MaxPool2D<float>>(2, 1));
     all.push_back(std::make_unique<RandomAugmentation<float>>(augmentation_preset("flip_shift")));
     all.push_back(std::make_unique<ReLU<float>>());
+    all.push_back(std::make_unique<SeparableConv2D<float>>(4, 3, 1, Padding::same, 2, true, 2));
     all.push_back(std::make_unique<Sigmoid<float>>());
     all.push_back(std::make_unique<Softmax<float>>());
     all.push_back(std::make_unique<Tanh<float>>());
+    all.push_back(std::make_unique<ZeroPadding2D<float>>(1, 2));
     return all;
   }();
   CHECK(layers.size() == layer_factories<float>().size());
@@ -404,9 +408,10 @@ TEST_CASE("optimizers and losses are rebuilt from their configs") {
 TEST_CASE("an unknown kind is refused with the list of known ones") {
   CHECK_THROWS_WITH_AS(make_layer<float>("Conv3D", Config()),
                        "make_layer: unknown kind 'Conv3D'; known kinds: Add, AveragePooling2D, "
-                       "BatchNormalization, Concatenate, Conv2D, Dense, Dropout, Flatten, "
-                       "GlobalAveragePooling2D, LeakyReLU, MaxPooling2D, RandomAugmentation, ReLU, "
-                       "Sigmoid, Softmax, Tanh",
+                       "BatchNormalization, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout, "
+                       "Flatten, GlobalAveragePooling2D, LeakyReLU, MaxPooling2D, "
+                       "RandomAugmentation, ReLU, SeparableConv2D, Sigmoid, Softmax, Tanh, "
+                       "ZeroPadding2D",
                        Error);
   CHECK_THROWS_WITH_AS(make_optimizer<float>("Adagrad", Config()),
                        "make_optimizer: unknown kind 'Adagrad'; known kinds: Adam, RMSprop, SGD",

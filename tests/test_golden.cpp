@@ -23,11 +23,14 @@
 #include "minicnn/layers/batch_norm.hpp"
 #include "minicnn/layers/conv2d.hpp"
 #include "minicnn/layers/dense.hpp"
+#include "minicnn/layers/depthwise_conv2d.hpp"
 #include "minicnn/layers/dropout.hpp"
 #include "minicnn/layers/flatten.hpp"
 #include "minicnn/layers/global_average_pooling2d.hpp"
 #include "minicnn/layers/max_pool2d.hpp"
+#include "minicnn/layers/separable_conv2d.hpp"
 #include "minicnn/layers/softmax.hpp"
+#include "minicnn/layers/zero_padding2d.hpp"
 #include "minicnn/losses/cross_entropy.hpp"
 #include "minicnn/losses/mean_squared_error.hpp"
 #include "minicnn/optimizers/adam.hpp"
@@ -263,6 +266,29 @@ TEST_CASE("Activations, Softmax and Flatten match PyTorch") {
   check_layer(softmax, "softmax");
   Flatten<float> flatten;
   check_layer(flatten, "flatten");
+}
+
+TEST_CASE("DepthwiseConv2D matches PyTorch's conv2d with groups = C (same, pads, dilation)") {
+  DepthwiseConv2D<float> valid_s1(3);
+  check_layer(valid_s1, "depthwise_conv2d_valid_s1_k3");
+  DepthwiseConv2D<float> same_s2_m2(3, 2, Padding::same, 2);
+  check_layer(same_s2_m2, "depthwise_conv2d_same_s2_m2");
+  DepthwiseConv2D<float> pads_dilated({2, 3}, {1, 2}, EdgePadding(1, 2, 0, 1), 3, false, {2, 1});
+  check_layer(pads_dilated, "depthwise_conv2d_pads_d2x1_m3_nobias");
+}
+
+TEST_CASE("SeparableConv2D matches PyTorch's grouped conv2d then a 1x1 conv2d") {
+  SeparableConv2D<float> same_s1(4, 3, 1, Padding::same);
+  check_layer(same_s1, "separable_conv2d_same_s1_k3");
+  SeparableConv2D<float> valid_s2_m2(3, {3, 2}, 2, Padding::valid, 2, false);
+  check_layer(valid_s2_m2, "separable_conv2d_valid_s2_m2_nobias");
+}
+
+TEST_CASE("ZeroPadding2D matches F.pad; ReLU(max_value = 6) matches clamp(x, 0, 6)") {
+  ZeroPadding2D<float> padding(EdgePadding(1, 2, 0, 3));
+  check_layer(padding, "zero_padding2d");
+  ReLU<float> relu6(6.0);
+  check_layer(relu6, "relu6");
 }
 
 TEST_CASE("Dropout is the identity in inference mode, as PyTorch's in eval()") {

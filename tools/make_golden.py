@@ -429,6 +429,85 @@ def optimizer_cases():
         write_golden("optimizer_" + name, tensors)
 
 
+# ----------------------------------------------------------------------------------------------
+# The layers of MobileNet- and Xception-like models: DepthwiseConv2D, SeparableConv2D,
+# ZeroPadding2D and ReLU(max_value = 6)
+
+
+def explicit_pad(x, pads):
+    """Explicit padding ((top, bottom), (left, right)), as ZeroPadding2D and ONNX's pads."""
+    (top, bottom), (left, right) = pads
+    return F.pad(x, (left, right, top, bottom))
+
+
+def depthwise(x, weight, bias, kernel, strides, padding, dilation):
+    """Our depthwise step: PyTorch's conv2d with groups = C on a (C*M, 1, KH, KW) kernel, output
+    channel c*M + m reading channel c. padding is 'valid', 'same' (Keras's rule, on the dilated
+    window D*(K-1)+1) or explicit ((top, bottom), (left, right))."""
+    if padding == "same":
+        span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+        x = keras_same_pad(x, span, strides)
+    elif padding != "valid":
+        x = explicit_pad(x, padding)
+    return F.conv2d(x, weight, bias, stride=strides, dilation=dilation, groups=x.shape[1])
+
+
+def depthwise_separable_cases():
+    # name, seed, (N, C, H, W), kernel, strides, padding, dilation, depth multiplier, use_bias
+    for name, seed, shape, kernel, strides, padding, dilation, multiplier, use_bias in (
+        ("depthwise_conv2d_valid_s1_k3", 1101, (2, 3, 6, 5), (3, 3), (1, 1), "valid", (1, 1), 1,
+         True),
+        ("depthwise_conv2d_same_s2_m2", 1102, (2, 2, 7, 6), (3, 3), (2, 2), "same", (1, 1), 2,
+         True),
+        ("depthwise_conv2d_pads_d2x1_m3_nobias", 1103, (1, 2, 8, 7), (2, 3), (1, 2),
+         ((1, 2), (0, 1)), (2, 1), 3, False),
+    ):
+        gen = generator(seed)
+        x = uniform(gen, shape)
+        channels = shape[1] * multiplier
+        params = [("depthwise_kernel", uniform(gen, (channels, 1) + kernel))]
+        if use_bias:
+            params.append(("bias", uniform(gen, (channels,))))
+
+        def forward(x, weight, bias=None, kernel=kernel, strides=strides, padding=padding,
+                    dilation=dilation):
+            return depthwise(x, weight, bias, kernel, strides, padding, dilation)
+
+        layer_case(name, gen, x, forward, params)
+
+    # name, seed, (N, C, H, W), filters, kernel, strides, padding, depth multiplier, use_bias
+    for name, seed, shape, filters, kernel, strides, padding, multiplier, use_bias in (
+        ("separable_conv2d_same_s1_k3", 1104, (2, 3, 5, 6), 4, (3, 3), (1, 1), "same", 1, True),
+        ("separable_conv2d_valid_s2_m2_nobias", 1105, (2, 2, 7, 7), 3, (3, 2), (2, 2), "valid",
+         2, False),
+    ):
+        gen = generator(seed)
+        x = uniform(gen, shape)
+        channels = shape[1] * multiplier
+        # Keras's parameters, in its order: the depthwise kernel, the pointwise (1x1) kernel
+        # (F, C*M, 1, 1) in PyTorch's layout, and the bias of the pointwise step alone.
+        params = [("depthwise_kernel", uniform(gen, (channels, 1) + kernel)),
+                  ("pointwise_kernel", uniform(gen, (filters, channels, 1, 1)))]
+        if use_bias:
+            params.append(("bias", uniform(gen, (filters,))))
+
+        def forward(x, depthwise_kernel, pointwise_kernel, bias=None, kernel=kernel,
+                    strides=strides, padding=padding):
+            z = depthwise(x, depthwise_kernel, None, kernel, strides, padding, (1, 1))
+            return F.conv2d(z, pointwise_kernel, bias)
+
+        layer_case(name, gen, x, forward, params)
+
+    gen = generator(1106)
+    layer_case("zero_padding2d", gen, uniform(gen, (2, 3, 3, 4)),
+               lambda x: explicit_pad(x, ((1, 2), (0, 3))))
+    # Convention: ReLU(max_value = 6) is clamp(x, 0, 6), ONNX's Clip(0, 6); inputs from -3 to 9
+    # cross both kinks (none lands on one, where the conventions differ: see activations.hpp).
+    gen = generator(1107)
+    layer_case("relu6", gen, uniform(gen, (2, 3, 4, 5), -3.0, 9.0),
+               lambda x: torch.clamp(x, 0.0, 6.0))
+
+
 def main():
     os.makedirs(OUT_DIR, exist_ok=True)
     dense_cases()
@@ -439,6 +518,7 @@ def main():
     elementwise_cases()
     loss_cases()
     optimizer_cases()
+    depthwise_separable_cases()
     total = 0
     for name in sorted(os.listdir(OUT_DIR)):
         if name.endswith(".bin"):

@@ -15,12 +15,15 @@
 #include "minicnn/layers/concatenate.hpp"
 #include "minicnn/layers/conv2d.hpp"
 #include "minicnn/layers/dense.hpp"
+#include "minicnn/layers/depthwise_conv2d.hpp"
 #include "minicnn/layers/dropout.hpp"
 #include "minicnn/layers/flatten.hpp"
 #include "minicnn/layers/global_average_pooling2d.hpp"
 #include "minicnn/layers/max_pool2d.hpp"
 #include "minicnn/layers/random_augmentation.hpp"
+#include "minicnn/layers/separable_conv2d.hpp"
 #include "minicnn/layers/softmax.hpp"
+#include "minicnn/layers/zero_padding2d.hpp"
 #include "minicnn/losses/cross_entropy.hpp"
 #include "minicnn/losses/mean_squared_error.hpp"
 #include "minicnn/optimizers/adam.hpp"
@@ -60,6 +63,7 @@ detail::Factories<Layer<T>>& layer_factories() {
       {"Concatenate", Concatenate<T>::from_config},
       {"Conv2D", Conv2D<T>::from_config},
       {"Dense", Dense<T>::from_config},
+      {"DepthwiseConv2D", DepthwiseConv2D<T>::from_config},
       {"Dropout", Dropout<T>::from_config},
       {"Flatten", Flatten<T>::from_config},
       {"GlobalAveragePooling2D", GlobalAveragePooling2D<T>::from_config},
@@ -67,9 +71,11 @@ detail::Factories<Layer<T>>& layer_factories() {
       {"MaxPooling2D", MaxPool2D<T>::from_config},
       {"RandomAugmentation", RandomAugmentation<T>::from_config},
       {"ReLU", ReLU<T>::from_config},
+      {"SeparableConv2D", SeparableConv2D<T>::from_config},
       {"Sigmoid", Sigmoid<T>::from_config},
       {"Softmax", Softmax<T>::from_config},
       {"Tanh", Tanh<T>::from_config},
+      {"ZeroPadding2D", ZeroPadding2D<T>::from_config},
   };
   return factories;
 }

@@ -1,0 +1,393 @@
+// DepthwiseConv2D: every input channel convolved on its own with depth_multiplier (M) kernels of
+// its own (Keras's DepthwiseConv2D; PyTorch's conv2d with groups = C; ONNX's Conv with
+// group = C). Input (N, C, H, W), output (N, C*M, OH, OW); kernel (C*M, 1, KH, KW) in PyTorch's
+// grouped layout, bias (C*M). Output channel k = c*M + m reads input channel c alone: the channel
+// order of Keras's DepthwiseConv2D and of PyTorch's groups = C.
+//
+// Padding is Keras's 'valid' or 'same' rule (window.hpp: 'same' puts the odd extra row or column
+// at the bottom/right) or explicit widths per side (EdgePadding: ONNX's `pads`). The dilation
+// (Keras's dilation_rate, D) spreads the kernel's taps D apart, so that a window spans
+// D*(K-1)+1 inputs per axis. Keras refuses strides > 1 with dilation > 1; minicnn computes that
+// case as PyTorch and ONNX define it.
+//
+// Computed directly, not by im2col: an output channel has only KH*KW weights, so im2col would copy
+// KH*KW times the input to feed products of one row. Here each tap (i, j) of the kernel adds
+// w[i, j] times a shifted, strided row of the input to a row of the output; with stride 1 the
+// shifted row is contiguous and the loop vectorises. One output plane (or input plane, or kernel)
+// is computed by one thread in a fixed order, so every result is bit-identical whatever the
+// thread count. The kernels are free functions (namespace depthwise) that SeparableConv2D shares.
+#pragma once
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "minicnn/initializers.hpp"
+#include "minicnn/layer.hpp"
+#include "minicnn/layers/im2col.hpp"
+#include "minicnn/layers/window.hpp"
+#include "minicnn/layers/zero_padding2d.hpp"
+
+namespace minicnn {
+
+// How DepthwiseConv2D and SeparableConv2D pad: Keras's rule ('valid' or 'same'), or explicit
+// widths per side. Converts implicitly from either, so that both read naturally as an argument.
+class DepthwisePadding {
+ public:
+  DepthwisePadding(Padding rule) : rule_(rule) {}  // NOLINT: implicit on purpose
+  DepthwisePadding(EdgePadding widths) : rule_(Padding::valid), widths_(widths) {}  // NOLINT
+
+  // "valid", "same", or the widths as Keras writes ZeroPadding2D's: "((1, 1), (0, 2))".
+  std::string str() const { return widths_ ? widths_->str() : to_string(rule_); }
+  static DepthwisePadding parse(const std::string& text) {
+    if (!text.empty() && text[0] == '(') return EdgePadding::parse(text);
+    return padding_from_string(text);
+  }
+
+  const std::optional<EdgePadding>& widths() const { return widths_; }
+  Padding rule() const { return rule_; }
+
+ private:
+  Padding rule_;
+  std::optional<EdgePadding> widths_;
+};
+
+// The constructor checks DepthwiseConv2D and SeparableConv2D share; `kind` names the layer.
+inline void check_depthwise_arguments(const std::string& kind, Size2 kernel_size, Size2 strides,
+                                      const DepthwisePadding& padding, Index depth_multiplier,
+                                      Size2 dilation_rate) {
+  check_window_argument(kind, "kernel_size", kernel_size);
+  check_window_argument(kind, "strides", strides);
+  check_window_argument(kind, "dilation_rate", dilation_rate);
+  if (depth_multiplier <= 0) fail(kind, ": expected depth_multiplier > 0, got ", depth_multiplier);
+  if (padding.widths() && padding.widths()->any_negative())
+    fail(kind, ": expected padding >= 0 on every side, got ", padding.str());
+}
+
+// Where the windows of a depthwise convolution sit on a (C, H, W) sample.
+struct DepthwiseGeometry {
+  Index channels = 0, height = 0, width = 0, multiplier = 0;
+  Index kernel_h = 0, kernel_w = 0;
+  Index stride_h = 0, stride_w = 0;
+  Index dilation_h = 0, dilation_w = 0;
+  Index pad_top = 0, pad_left = 0;  // the padding after is whatever the last window reaches past
+  Index out_h = 0, out_w = 0;
+
+  // Validates a sample shape for a layer labelled `label` and lays its windows out on it. Every
+  // extent is checked against `limit` (the layer's kMaxElements) before it is multiplied, so that
+  // arguments from any checkpoint's config can neither overflow nor allocate absurdly.
+  static DepthwiseGeometry of(const std::string& label, const Shape& sample, Index multiplier,
+                              Size2 kernel, Size2 strides, Size2 dilation,
+                              const DepthwisePadding& padding, Index limit) {
+    if (sample.rank() != 3)
+      fail(label, ": expected input of rank 3 per sample (channels, height, width), got ", sample);
+    if (sample.size() == 0) fail(label, ": expected a non-empty input, got ", sample);
+    if (multiplier > limit / sample[0])
+      fail(label, ": expected at most ", limit, " output channels, got ", sample[0], " x ",
+           multiplier);
+    DepthwiseGeometry g;
+    g.channels = sample[0];
+    g.height = sample[1];
+    g.width = sample[2];
+    g.multiplier = multiplier;
+    g.kernel_h = kernel.height;
+    g.kernel_w = kernel.width;
+    g.stride_h = strides.height;
+    g.stride_w = strides.width;
+    g.dilation_h = dilation.height;
+    g.dilation_w = dilation.width;
+    const Index span_h = span(kernel.height, dilation.height, limit);
+    const Index span_w = span(kernel.width, dilation.width, limit);
+    WindowAxis rows{0, 0, 0}, cols{0, 0, 0};
+    if (const auto& w = padding.widths()) {
+      rows = explicit_axis(label, g.height, span_h, g.stride_h, w->top, w->bottom, limit);
+      cols = explicit_axis(label, g.width, span_w, g.stride_w, w->left, w->right, limit);
+    } else if (span_h > 0 && span_w > 0) {
+      rows = window_axis(g.height, span_h, g.stride_h, padding.rule());
+      cols = window_axis(g.width, span_w, g.stride_w, padding.rule());
+    }
+    if (rows.output == 0 || cols.output == 0)
+      fail(label, ": the ", kernel.str(), " kernel dilated ", dilation.str(), " does not fit the ",
+           g.height, "x", g.width, " input with padding ", padding.str(),
+           "; use more padding, a smaller kernel or a smaller dilation");
+    g.pad_top = rows.pad_before;
+    g.pad_left = cols.pad_before;
+    g.out_h = rows.output;
+    g.out_w = cols.output;
+    return g;
+  }
+
+  Index out_channels() const { return channels * multiplier; }
+  Index taps() const { return kernel_h * kernel_w; }
+  Index plane() const { return height * width; }
+  Index positions() const { return out_h * out_w; }
+
+  // The output rows (columns) whose tap i (j), i*DH (j*DW) inputs past the window's first row
+  // (column), lands inside the input.
+  WindowGeometry::Range tap_rows(Index i) const {
+    return WindowGeometry::inside(i * dilation_h, pad_top, stride_h, height, out_h);
+  }
+  WindowGeometry::Range tap_columns(Index j) const {
+    return WindowGeometry::inside(j * dilation_w, pad_left, stride_w, width, out_w);
+  }
+  // Where tap (i, j) of output (oh, 0) reads in an (H, W) plane: output (oh, ow) reads
+  // source(oh, i, j) + ow*SW. Negative for a window that starts in the left padding.
+  Index source(Index oh, Index i, Index j) const {
+    return (oh * stride_h + i * dilation_h - pad_top) * width + j * dilation_w - pad_left;
+  }
+
+ private:
+  // D*(K-1)+1, the inputs one window spans; -1 when it exceeds `limit` (it then fits no input).
+  static Index span(Index kernel, Index dilation, Index limit) {
+    if (kernel > 1 && dilation > (limit - 1) / (kernel - 1)) return -1;
+    return dilation * (kernel - 1) + 1;
+  }
+
+  // The axis with explicit padding: before + input + after inputs, windows `stride` apart:
+  // output = floor((before + input + after - span) / stride) + 1, or 0 when no window fits.
+  static WindowAxis explicit_axis(const std::string& label, Index input, Index span, Index stride,
+                                  Index before, Index after, Index limit) {
+    const Index padded = padded_extent(input, before, after, limit);
+    if (padded < 0)
+      fail(label, ": expected padded extents of at most ", limit, ", got ", before, " + ", input,
+           " + ", after);
+    if (span < 0 || padded < span) return {0, 0, 0};
+    return {(padded - span) / stride + 1, before, after};
+  }
+};
+
+// The kernels, on raw (N, C, H, W) and (N, C*M, OH, OW) buffers; the kernel is (C*M, KH*KW).
+namespace depthwise {
+
+// y[n, k, oh, ow] = b[k] + sum over i < KH, j < KW of
+//                   w[k, i, j] * x[n, k / M, oh*SH + i*DH - pad_top, ow*SW + j*DW - pad_left]
+// (terms in the padding are 0), for k = c*M + m. bias may be null (no bias).
+template <typename T>
+void forward(const DepthwiseGeometry& g, Index batch, const T* x, const T* kernel, const T* bias,
+             T* y) {
+  const Index planes = batch * g.out_channels();
+#pragma omp parallel for schedule(static)
+  for (Index p = 0; p < planes; ++p) {
+    const Index k = p % g.out_channels();
+    const T* __restrict in = x + (p / g.multiplier) * g.plane();  // (n, c) is plane p / M of x
+    const T* __restrict w = kernel + k * g.taps();
+    T* __restrict out = y + p * g.positions();
+    std::fill(out, out + g.positions(), bias != nullptr ? bias[k] : T(0));
+    // Tap by tap over the whole plane: each pass is a multiply-add of rows, and both planes stay
+    // in the L1 cache for MobileNet's sizes (56 x 56 floats = 12 KiB each).
+    for (Index i = 0; i < g.kernel_h; ++i) {
+      const auto rows = g.tap_rows(i);
+      for (Index j = 0; j < g.kernel_w; ++j) {
+        const auto cols = g.tap_columns(j);
+        const T tap = w[i * g.kernel_w + j];
+        for (Index oh = rows.begin; oh < rows.end; ++oh) {
+          const Index from = g.source(oh, i, j);
+          T* __restrict row = out + oh * g.out_w;
+          if (g.stride_w == 1) {
+            for (Index ow = cols.begin; ow < cols.end; ++ow)
+              row[ow] += tap * in[from + ow];
+          } else {
+            for (Index ow = cols.begin; ow < cols.end; ++ow)
+              row[ow] += tap * in[from + ow * g.stride_w];
+          }
+        }
+      }
+    }
+  }
+}
+
+// dx[n, c, ih, iw] = sum over m < M, i, j and the outputs (oh, ow) whose tap (i, j) reads
+//                    (ih, iw) of w[c*M + m, i, j] * dy[n, c*M + m, oh, ow]
+// the adjoint of forward(): each term of forward() sends its weight back. dx is overwritten.
+template <typename T>
+void backward_input(const DepthwiseGeometry& g, Index batch, const T* dy, const T* kernel, T* dx) {
+  const Index planes = batch * g.channels;
+#pragma omp parallel for schedule(static)
+  for (Index p = 0; p < planes; ++p) {
+    T* __restrict grad_in = dx + p * g.plane();
+    std::fill(grad_in, grad_in + g.plane(), T(0));
+    for (Index m = 0; m < g.multiplier; ++m) {
+      const Index k = (p % g.channels) * g.multiplier + m;
+      const T* __restrict upstream = dy + (p * g.multiplier + m) * g.positions();
+      const T* __restrict w = kernel + k * g.taps();
+      for (Index i = 0; i < g.kernel_h; ++i) {
+        const auto rows = g.tap_rows(i);
+        for (Index j = 0; j < g.kernel_w; ++j) {
+          const auto cols = g.tap_columns(j);
+          const T tap = w[i * g.kernel_w + j];
+          for (Index oh = rows.begin; oh < rows.end; ++oh) {
+            const Index to = g.source(oh, i, j);
+            const T* __restrict row = upstream + oh * g.out_w;
+            if (g.stride_w == 1) {
+              for (Index ow = cols.begin; ow < cols.end; ++ow)
+                grad_in[to + ow] += tap * row[ow];
+            } else {
+              for (Index ow = cols.begin; ow < cols.end; ++ow)
+                grad_in[to + ow * g.stride_w] += tap * row[ow];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// dw[k, i, j] += sum over n, oh, ow of dy[n, k, oh, ow] * x[n, k / M, oh*SH + i*DH - pad_top,
+//                                                             ow*SW + j*DW - pad_left]
+// db[k]       += sum over n, oh, ow of dy[n, k, oh, ow]          (skipped when bias_grad is null)
+// One thread per output channel k sums over the whole batch: no partial sums to merge.
+template <typename T>
+void backward_kernel(const DepthwiseGeometry& g, Index batch, const T* x, const T* dy,
+                     T* kernel_grad, T* bias_grad) {
+  const Index out_channels = g.out_channels();
+#pragma omp parallel for schedule(static)
+  for (Index k = 0; k < out_channels; ++k) {
+    for (Index i = 0; i < g.kernel_h; ++i) {
+      const auto rows = g.tap_rows(i);
+      for (Index j = 0; j < g.kernel_w; ++j) {
+        const auto cols = g.tap_columns(j);
+        T sum = 0;
+        for (Index n = 0; n < batch; ++n) {
+          const T* in = x + (n * g.channels + k / g.multiplier) * g.plane();
+          const T* upstream = dy + (n * out_channels + k) * g.positions();
+          for (Index oh = rows.begin; oh < rows.end; ++oh) {
+            const Index from = g.source(oh, i, j);
+            const T* row = upstream + oh * g.out_w;
+            if (g.stride_w == 1) {
+#pragma omp simd reduction(+ : sum)
+              for (Index ow = cols.begin; ow < cols.end; ++ow)
+                sum += row[ow] * in[from + ow];
+            } else {
+#pragma omp simd reduction(+ : sum)
+              for (Index ow = cols.begin; ow < cols.end; ++ow)
+                sum += row[ow] * in[from + ow * g.stride_w];
+            }
+          }
+        }
+        kernel_grad[k * g.taps() + i * g.kernel_w + j] += sum;
+      }
+    }
+    if (bias_grad == nullptr) continue;
+    T sum = 0;
+    for (Index n = 0; n < batch; ++n) {
+      const T* upstream = dy + (n * out_channels + k) * g.positions();
+#pragma omp simd reduction(+ : sum)
+      for (Index q = 0; q < g.positions(); ++q)
+        sum += upstream[q];
+    }
+    bias_grad[k] += sum;
+  }
+}
+
+}  // namespace depthwise
+
+template <typename T>
+class DepthwiseConv2D : public Layer<T> {
+ public:
+  // Keras's arguments and defaults, in Keras's order but for dilation_rate, which comes after
+  // use_bias here: DepthwiseConv2D<float>(3, 2, Padding::same, 2) is a 3x3 kernel, stride 2,
+  // 'same' padding, two outputs per channel.
+  DepthwiseConv2D(Size2 kernel_size, Size2 strides = 1, DepthwisePadding padding = Padding::valid,
+                  Index depth_multiplier = 1, bool use_bias = true, Size2 dilation_rate = 1,
+                  Initializer depthwise_initializer = Initializer::glorot_uniform)
+      : kernel_size_(kernel_size),
+        strides_(strides),
+        padding_(padding),
+        depth_multiplier_(depth_multiplier),
+        use_bias_(use_bias),
+        dilation_rate_(dilation_rate),
+        depthwise_initializer_(depthwise_initializer) {
+    check_depthwise_arguments("DepthwiseConv2D", kernel_size, strides, padding, depth_multiplier,
+                              dilation_rate);
+  }
+
+  static std::unique_ptr<Layer<T>> from_config(const Config& config) {
+    return std::make_unique<DepthwiseConv2D>(
+        Size2::parse(config.get("kernel_size")), Size2::parse(config.get("strides")),
+        DepthwisePadding::parse(config.get("padding")), config.get_int("depth_multiplier"),
+        config.get_bool("use_bias"), Size2::parse(config.get("dilation_rate")),
+        initializer_from_string(config.get("depthwise_initializer")));
+  }
+
+  std::string kind() const override { return "DepthwiseConv2D"; }
+  Config config() const override {
+    return Config()
+        .set("kernel_size", kernel_size_.str())
+        .set("strides", strides_.str())
+        .set("padding", padding_.str())
+        .set("depth_multiplier", depth_multiplier_)
+        .set("use_bias", use_bias_)
+        .set("dilation_rate", dilation_rate_.str())
+        .set("depthwise_initializer", to_string(depthwise_initializer_));
+  }
+  std::unique_ptr<Layer<T>> clone() const override {
+    return std::make_unique<DepthwiseConv2D>(*this);
+  }
+
+  std::vector<Parameter<T>*> parameters() override {
+    if (use_bias_) return {&kernel_, &bias_};
+    return {&kernel_};
+  }
+
+  // The formula of depthwise::forward.
+  void forward(const Tensor<T>& x, Tensor<T>& y, Mode) override {
+    this->check_input(x);
+    y.resize(this->output_shape().with_batch(x.dim(0)));
+    depthwise::forward(geometry_, x.dim(0), x.data(), kernel_.value.data(),
+                       use_bias_ ? bias_.value.data() : nullptr, y.data());
+  }
+
+  // The formulas of depthwise::backward_input (dx) and depthwise::backward_kernel (dW, db).
+  void backward(const Tensor<T>& x, const Tensor<T>& y, const Tensor<T>& dy, Tensor<T>& dx,
+                Mode mode) override {
+    backward_parameters(x, y, dy, dx, mode);
+    dx.resize(x.shape());
+    depthwise::backward_input(geometry_, x.dim(0), dy.data(), kernel_.value.data(), dx.data());
+  }
+
+  // dW and db alone (the first layer of a model).
+  void backward_parameters(const Tensor<T>& x, const Tensor<T>&, const Tensor<T>& dy, Tensor<T>&,
+                           Mode) override {
+    this->check_input(x);
+    this->check_gradient(x, dy);
+    depthwise::backward_kernel(geometry_, x.dim(0), x.data(), dy.data(), kernel_.grad.data(),
+                               use_bias_ ? bias_.grad.data() : nullptr);
+  }
+
+ private:
+  // (C, H, W) -> (C*M, OH, OW); depthwise_kernel (C*M, 1, KH, KW), bias (C*M).
+  LayerPlan plan_layer(const Shape& input_shape) const override {
+    const DepthwiseGeometry g = geometry(input_shape);
+    LayerPlan plan{{g.out_channels(), g.out_h, g.out_w},
+                   {{"depthwise_kernel", {g.out_channels(), 1, g.kernel_h, g.kernel_w}}}};
+    if (use_bias_) plan.parameters.push_back({"bias", {g.out_channels()}});
+    return plan;
+  }
+
+  // Keras computes the fans on its kernel shape (KH, KW, C, M): fan_in = C*KH*KW and
+  // fan_out = M*KH*KW (receptive field times the last two extents). The bias stays 0.
+  void build_layer(const Shape& input_shape, Random& random) override {
+    geometry_ = geometry(input_shape);
+    initialize(kernel_.value, depthwise_initializer_, geometry_.channels * geometry_.taps(),
+               geometry_.multiplier * geometry_.taps(), random);
+  }
+
+  DepthwiseGeometry geometry(const Shape& input_shape) const {
+    return DepthwiseGeometry::of(this->label(), input_shape, depth_multiplier_, kernel_size_,
+                                 strides_, dilation_rate_, padding_, Layer<T>::kMaxElements);
+  }
+
+  Size2 kernel_size_;
+  Size2 strides_;
+  DepthwisePadding padding_;
+  Index depth_multiplier_;
+  bool use_bias_;
+  Size2 dilation_rate_;
+  Initializer depthwise_initializer_;
+  DepthwiseGeometry geometry_;
+  Parameter<T> kernel_{"depthwise_kernel", {0, 1, 0, 0}};
+  Parameter<T> bias_{"bias", {0}};
+};
+
+}  // namespace minicnn
