@@ -369,8 +369,7 @@ TEST_CASE("every layer kind is rebuilt from its config") {
     all.push_back(std::make_unique<Concatenate<float>>(-1));
     all.push_back(std::make_unique<Conv2D<float>>(8, Size2(3, 5), 2, Padding::same, false));
     all.push_back(std::make_unique<Dense<float>>(7, false, Initializer::he_uniform));
-    all.push_back(
-        std::make_unique<DepthwiseConv2D<float>>(3, 2, EdgePadding(1, 0, 1, 0), 2, false, 1));
+    all.push_back(std::make_unique<DepthwiseConv2D<float>>(3, 2, Pads(1, 0, 1, 0), 2, false, 1));
     all.push_back(std::make_unique<Dropout<float>>(0.3));
     all.push_back(std::make_unique<Flatten<float>>());
     all.push_back(std::make_unique<GlobalAveragePooling2D<float>>());

@@ -154,8 +154,7 @@ TEST_CASE("plan() describes what build() allocates, for every layer kind") {
   cases.push_back(
       {std::make_unique<DepthwiseConv2D<float>>(Size2(3, 2), 2, Padding::same, 2), {3, 9, 7}});
   cases.push_back(
-      {std::make_unique<DepthwiseConv2D<float>>(3, 1, EdgePadding(1, 0, 2, 1), 1, false, 2),
-       {2, 6, 5}});
+      {std::make_unique<DepthwiseConv2D<float>>(3, 1, Pads(1, 0, 2, 1), 1, false, 2), {2, 6, 5}});
   cases.push_back({std::make_unique<Dropout<float>>(0.5), {3, 4, 4}});
   cases.push_back({std::make_unique<Flatten<float>>(), {3, 4, 5}});
   cases.push_back({std::make_unique<GlobalAveragePooling2D<float>>(), {4, 3, 3}});
@@ -171,7 +170,7 @@ TEST_CASE("plan() describes what build() allocates, for every layer kind") {
   cases.push_back({std::make_unique<Sigmoid<float>>(), {4}});
   cases.push_back({std::make_unique<Softmax<float>>(), {10}});
   cases.push_back({std::make_unique<Tanh<float>>(), {1, 2, 3}});
-  cases.push_back({std::make_unique<ZeroPadding2D<float>>(EdgePadding(1, 0, 2, 3)), {2, 3, 4}});
+  cases.push_back({std::make_unique<ZeroPadding2D<float>>(Pads(1, 0, 2, 3)), {2, 3, 4}});
   std::set<std::string> kinds;
   for (Case& c : cases) {
     CAPTURE(c.layer->kind());

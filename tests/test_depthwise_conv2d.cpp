@@ -100,7 +100,7 @@ TEST_CASE(
   struct Case {
     Shape input;
     Size2 kernel, strides, dilation;
-    EdgePadding padding;
+    Pads padding;
     Index multiplier;
     bool use_bias;
   };
@@ -146,7 +146,7 @@ TEST_CASE("DepthwiseConv2D 'same' pads as Keras: the extra row and column at the
   // 6 inputs, 3 taps, stride 2: 3 outputs, 1 row of padding, after the input.
   const auto x = random_tensor<double>({2, 3, 6, 6}, 4);
   DepthwiseConv2D<double> same(3, 2, Padding::same, 2);
-  DepthwiseConv2D<double> explicit_pads(3, 2, EdgePadding(0, 1, 0, 1), 2);
+  DepthwiseConv2D<double> explicit_pads(3, 2, Pads(0, 1, 0, 1), 2);
   const auto y = apply(same, x);
   const auto z = apply(explicit_pads, x);  // the same seed: the same kernel
   CHECK(y.shape() == Shape{2, 6, 3, 3});
@@ -156,7 +156,7 @@ TEST_CASE("DepthwiseConv2D 'same' pads as Keras: the extra row and column at the
 
   // Stride 1, dilation 2: a 5-wide window, 4 rows of padding split 2 and 2; output = input.
   DepthwiseConv2D<double> dilated(3, 1, Padding::same, 1, true, 2);
-  DepthwiseConv2D<double> dilated_pads(3, 1, EdgePadding(2, 2, 2, 2), 1, true, 2);
+  DepthwiseConv2D<double> dilated_pads(3, 1, Pads(2, 2, 2, 2), 1, true, 2);
   const auto u = apply(dilated, x);
   const auto v = apply(dilated_pads, x);
   CHECK(u.shape() == Shape{2, 3, 6, 6});
@@ -167,7 +167,7 @@ TEST_CASE("DepthwiseConv2D 'same' pads as Keras: the extra row and column at the
 
 TEST_CASE("DepthwiseConv2D with explicit padding is ZeroPadding2D then a 'valid' convolution") {
   const auto x = random_tensor<double>({2, 2, 5, 4}, 5);
-  const EdgePadding pads(1, 0, 2, 1);
+  const Pads pads(1, 0, 2, 1);
   DepthwiseConv2D<double> fused(3, {2, 1}, pads, 2);
   ZeroPadding2D<double> padding(pads);
   DepthwiseConv2D<double> valid(3, {2, 1}, Padding::valid, 2);
@@ -226,8 +226,8 @@ TEST_CASE("DepthwiseConv2D gradients match central differences") {
       {{2, 2, 5, 5}, 3, 1, 1, Padding::valid, 1, true},
       {{2, 2, 6, 5}, 3, 2, 1, Padding::same, 2, true},
       {{1, 3, 5, 6}, {2, 3}, {2, 1}, 1, Padding::same, 3, false},
-      {{2, 1, 7, 6}, 3, 1, 2, EdgePadding(1, 2, 0, 3), 2, true},
-      {{3, 2, 6, 7}, {3, 2}, 2, {1, 2}, EdgePadding(2, 0, 1, 1), 1, true},
+      {{2, 1, 7, 6}, 3, 1, 2, Pads(1, 2, 0, 3), 2, true},
+      {{3, 2, 6, 7}, {3, 2}, 2, {1, 2}, Pads(2, 0, 1, 1), 1, true},
   };
   for (const Case& c : cases) {
     CAPTURE(c.input);
@@ -297,9 +297,8 @@ TEST_CASE("DepthwiseConv2D refuses bad arguments and shapes, naming itself") {
                        "DepthwiseConv2D: expected dilation_rate > 0 in both axes, got 2x0", Error);
   CHECK_THROWS_WITH_AS(DepthwiseConv2D<float>(3, 1, Padding::valid, 0),
                        "DepthwiseConv2D: expected depth_multiplier > 0, got 0", Error);
-  CHECK_THROWS_WITH_AS(
-      DepthwiseConv2D<float>(3, 1, EdgePadding(1, 1, -1, 1)),
-      "DepthwiseConv2D: expected padding >= 0 on every side, got ((1, 1), (-1, 1))", Error);
+  CHECK_THROWS_WITH_AS(DepthwiseConv2D<float>(3, 1, Pads(1, 1, -1, 1)),
+                       "DepthwiseConv2D: expected padding >= 0 on every side, got 1,1,-1,1", Error);
 
   Random random(1);
   DepthwiseConv2D<float> layer({5, 3}, 1, Padding::valid, 2, true, {1, 2});
@@ -321,7 +320,7 @@ TEST_CASE("DepthwiseConv2D refuses bad arguments and shapes, naming itself") {
   const std::string too_many = "DepthwiseConv2D 'many': expected at most " + std::to_string(huge) +
                                " output channels, got 3 x " + std::to_string(huge / 2);
   CHECK_THROWS_WITH_AS(many.build({3, 2, 2}, random), too_many.c_str(), Error);
-  DepthwiseConv2D<float> wide(1, 1, EdgePadding(0, 0, huge, 1));
+  DepthwiseConv2D<float> wide(1, 1, Pads(0, 0, huge, 1));
   wide.set_name("wide");
   const std::string too_wide = "DepthwiseConv2D 'wide': expected padded extents of at most " +
                                std::to_string(huge) + ", got " + std::to_string(huge) + " + 2 + 1";
@@ -347,7 +346,7 @@ TEST_CASE("DepthwiseConv2D refuses bad arguments and shapes, naming itself") {
 }
 
 TEST_CASE("DepthwiseConv2D round-trips through its config, with each kind of padding") {
-  const DepthwisePadding paddings[] = {Padding::valid, Padding::same, EdgePadding(1, 2, 3, 0)};
+  const DepthwisePadding paddings[] = {Padding::valid, Padding::same, Pads(1, 2, 3, 0)};
   for (const DepthwisePadding& padding : paddings) {
     CAPTURE(padding.str());
     DepthwiseConv2D<float> layer({3, 2}, {2, 1}, padding, 3, false, {1, 2},
@@ -362,11 +361,9 @@ TEST_CASE("DepthwiseConv2D round-trips through its config, with each kind of pad
         "kernel_size=3x3, strides=1x1, padding=valid, depth_multiplier=1, use_bias=true, "
         "dilation_rate=1x1, depthwise_initializer=glorot_uniform");
   Config bad = DepthwiseConv2D<float>(3).config();
-  bad.set("padding", "((1, 1), (2))");
+  bad.set("padding", "1,1,2");
   CHECK_THROWS_WITH_AS(make_layer<float>("DepthwiseConv2D", bad),
-                       "EdgePadding: expected ((top, bottom), (left, right)) such as ((1, 1), (0, "
-                       "2)), got '((1, 1), (2))'",
-                       Error);
+                       "Pads: expected top,bottom,left,right such as 3,3,3,3, got '1,1,2'", Error);
   bad.set("padding", "full");
   CHECK_THROWS_WITH_AS(make_layer<float>("DepthwiseConv2D", bad),
                        "Padding: expected 'valid' or 'same', got 'full'", Error);

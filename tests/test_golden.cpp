@@ -273,7 +273,7 @@ TEST_CASE("DepthwiseConv2D matches PyTorch's conv2d with groups = C (same, pads,
   check_layer(valid_s1, "depthwise_conv2d_valid_s1_k3");
   DepthwiseConv2D<float> same_s2_m2(3, 2, Padding::same, 2);
   check_layer(same_s2_m2, "depthwise_conv2d_same_s2_m2");
-  DepthwiseConv2D<float> pads_dilated({2, 3}, {1, 2}, EdgePadding(1, 2, 0, 1), 3, false, {2, 1});
+  DepthwiseConv2D<float> pads_dilated({2, 3}, {1, 2}, Pads(1, 2, 0, 1), 3, false, {2, 1});
   check_layer(pads_dilated, "depthwise_conv2d_pads_d2x1_m3_nobias");
 }
 
@@ -285,7 +285,7 @@ TEST_CASE("SeparableConv2D matches PyTorch's grouped conv2d then a 1x1 conv2d") 
 }
 
 TEST_CASE("ZeroPadding2D matches F.pad; ReLU(max_value = 6) matches clamp(x, 0, 6)") {
-  ZeroPadding2D<float> padding(EdgePadding(1, 2, 0, 3));
+  ZeroPadding2D<float> padding(Pads(1, 2, 0, 3));
   check_layer(padding, "zero_padding2d");
   ReLU<float> relu6(6.0);
   check_layer(relu6, "relu6");

@@ -12,14 +12,14 @@ using namespace minicnn;
 
 TEST_CASE("A model of ZeroPadding2D, DepthwiseConv2D, SeparableConv2D and ReLU6 saves and loads") {
   Sequential<float> model;
-  model.add<ZeroPadding2D>(EdgePadding(0, 1, 0, 1))
+  model.add<ZeroPadding2D>(Pads(0, 1, 0, 1))
       .add<Conv2D>(8, 3, 2)
       .add<ReLU>(6.0)
       .add<DepthwiseConv2D>(3, 1, Padding::same, 2)
       .add<ReLU>(6.0)
-      .add<SeparableConv2D>(6, 3, 1, EdgePadding(1, 1, 2, 0), 1, true, 2)
+      .add<SeparableConv2D>(6, 3, 1, Pads(1, 1, 2, 0), 1, true, 2)
       .add<ReLU>()
-      .add<DepthwiseConv2D>(Size2(2, 3), 2, EdgePadding(1, 0, 0, 1), 1, false)
+      .add<DepthwiseConv2D>(Size2(2, 3), 2, Pads(1, 0, 0, 1), 1, false)
       .add<GlobalAveragePooling2D>()
       .add<Dense>(3);
   model.build({3, 13, 13}, 7);

@@ -49,7 +49,7 @@ TEST_CASE("SeparableConv2D is a DepthwiseConv2D without bias, then a 1x1 Conv2D 
   const Case cases[] = {
       {{2, 3, 7, 6}, 4, 3, 1, Padding::valid, 1, true},
       {{3, 2, 8, 9}, 5, 3, 2, Padding::same, 2, true},
-      {{2, 4, 6, 5}, 3, {2, 3}, {1, 2}, EdgePadding(1, 0, 2, 1), 3, false},
+      {{2, 4, 6, 5}, 3, {2, 3}, {1, 2}, Pads(1, 0, 2, 1), 3, false},
   };
   for (const Case& c : cases) {
     CAPTURE(c.input);
@@ -137,7 +137,7 @@ TEST_CASE("SeparableConv2D gradients match central differences") {
   const Case cases[] = {
       {{2, 2, 5, 5}, 3, 3, 1, 1, Padding::valid, 1, true},
       {{2, 3, 6, 5}, 2, 3, 2, 1, Padding::same, 2, true},
-      {{1, 2, 7, 6}, 4, {2, 3}, 1, 2, EdgePadding(2, 1, 0, 2), 2, false},
+      {{1, 2, 7, 6}, 4, {2, 3}, 1, 2, Pads(2, 1, 0, 2), 2, false},
   };
   for (const Case& c : cases) {
     CAPTURE(c.input);
@@ -225,9 +225,8 @@ TEST_CASE("SeparableConv2D refuses bad arguments and shapes, naming itself") {
                        "SeparableConv2D: expected kernel_size > 0 in both axes, got 3x0", Error);
   CHECK_THROWS_WITH_AS(SeparableConv2D<float>(4, 3, 1, Padding::same, -1),
                        "SeparableConv2D: expected depth_multiplier > 0, got -1", Error);
-  CHECK_THROWS_WITH_AS(
-      SeparableConv2D<float>(4, 3, 1, EdgePadding(-1, 0, 0, 0)),
-      "SeparableConv2D: expected padding >= 0 on every side, got ((-1, 0), (0, 0))", Error);
+  CHECK_THROWS_WITH_AS(SeparableConv2D<float>(4, 3, 1, Pads(-1, 0, 0, 0)),
+                       "SeparableConv2D: expected padding >= 0 on every side, got -1,0,0,0", Error);
   Random random(1);
   SeparableConv2D<float> layer(4, 3);
   layer.set_name("sep");
@@ -247,11 +246,11 @@ TEST_CASE("SeparableConv2D refuses bad arguments and shapes, naming itself") {
 }
 
 TEST_CASE("SeparableConv2D round-trips through its config") {
-  SeparableConv2D<float> layer(8, {3, 2}, 2, EdgePadding(0, 1, 1, 0), 2, false, {1, 2},
+  SeparableConv2D<float> layer(8, {3, 2}, 2, Pads(0, 1, 1, 0), 2, false, {1, 2},
                                Initializer::he_normal, Initializer::zeros);
   const Config config = layer.config();
   CHECK(config.str() ==
-        "filters=8, kernel_size=3x2, strides=2x2, padding=((0, 1), (1, 0)), depth_multiplier=2, "
+        "filters=8, kernel_size=3x2, strides=2x2, padding=0,1,1,0, depth_multiplier=2, "
         "use_bias=false, dilation_rate=1x2, depthwise_initializer=he_normal, "
         "pointwise_initializer=zeros");
   const auto rebuilt = make_layer<float>("SeparableConv2D", config);

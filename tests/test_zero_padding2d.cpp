@@ -10,7 +10,7 @@
 using namespace minicnn;
 
 TEST_CASE("ZeroPadding2D surrounds each channel with its own widths of zeros") {
-  ZeroPadding2D<float> layer(EdgePadding(1, 0, 2, 1));
+  ZeroPadding2D<float> layer(Pads(1, 0, 2, 1));
   const auto x = Tensor<float>::of({1, 2, 2, 2}, {1, 2, 3, 4, 5, 6, 7, 8});
   Random random(1);
   CHECK(layer.build({2, 2, 2}, random) == Shape{2, 3, 5});
@@ -28,10 +28,10 @@ TEST_CASE("ZeroPadding2D surrounds each channel with its own widths of zeros") {
 }
 
 TEST_CASE("ZeroPadding2D takes Keras's three forms, 1 on every side by default") {
-  CHECK(ZeroPadding2D<float>().padding() == EdgePadding(1, 1, 1, 1));
-  CHECK(ZeroPadding2D<float>(3).padding() == EdgePadding(3, 3, 3, 3));
-  CHECK(ZeroPadding2D<float>(2, 1).padding() == EdgePadding(2, 2, 1, 1));  // (height, width)
-  CHECK(ZeroPadding2D<float>(EdgePadding(0, 1, 2, 3)).padding() == EdgePadding(0, 1, 2, 3));
+  CHECK(ZeroPadding2D<float>().padding() == Pads(1, 1, 1, 1));
+  CHECK(ZeroPadding2D<float>(3).padding() == Pads(3, 3, 3, 3));
+  CHECK(ZeroPadding2D<float>(2, 1).padding() == Pads(2, 2, 1, 1));  // (height, width)
+  CHECK(ZeroPadding2D<float>(Pads(0, 1, 2, 3)).padding() == Pads(0, 1, 2, 3));
   Random random(1);
   ZeroPadding2D<float> layer(2, 1);
   CHECK(layer.build({3, 4, 5}, random) == Shape{3, 8, 7});
@@ -39,7 +39,7 @@ TEST_CASE("ZeroPadding2D takes Keras's three forms, 1 on every side by default")
 }
 
 TEST_CASE("ZeroPadding2D's gradient is the output gradient cropped to the input") {
-  ZeroPadding2D<float> layer(EdgePadding(0, 1, 1, 0));
+  ZeroPadding2D<float> layer(Pads(0, 1, 1, 0));
   const auto x = Tensor<float>::of({1, 1, 2, 2}, {1, 2, 3, 4});
   Random random(1);
   layer.build({1, 2, 2}, random);
@@ -54,8 +54,8 @@ TEST_CASE("ZeroPadding2D's gradient is the output gradient cropped to the input"
 }
 
 TEST_CASE("ZeroPadding2D gradients match central differences") {
-  const EdgePadding paddings[] = {{1, 1, 1, 1}, {0, 2, 3, 0}, {0, 0, 0, 0}};
-  for (const EdgePadding& padding : paddings) {
+  const Pads paddings[] = {{1, 1, 1, 1}, {0, 2, 3, 0}, {0, 0, 0, 0}};
+  for (const Pads& padding : paddings) {
     CAPTURE(padding.str());
     ZeroPadding2D<double> layer(padding);
     Random random(2);
@@ -67,12 +67,11 @@ TEST_CASE("ZeroPadding2D gradients match central differences") {
 }
 
 TEST_CASE("ZeroPadding2D refuses bad arguments and shapes, naming itself") {
-  CHECK_THROWS_WITH_AS(
-      ZeroPadding2D<float>(-1),
-      "ZeroPadding2D: expected padding >= 0 on every side, got ((-1, -1), (-1, -1))", Error);
-  CHECK_THROWS_WITH_AS(ZeroPadding2D<float>(EdgePadding(0, 0, 0, -2)),
-                       "ZeroPadding2D: expected padding >= 0 on every side, got ((0, 0), (0, -2))",
+  CHECK_THROWS_WITH_AS(ZeroPadding2D<float>(-1),
+                       "ZeroPadding2D: expected padding >= 0 on every side, got -1,-1,-1,-1",
                        Error);
+  CHECK_THROWS_WITH_AS(ZeroPadding2D<float>(Pads(0, 0, 0, -2)),
+                       "ZeroPadding2D: expected padding >= 0 on every side, got 0,0,0,-2", Error);
   Random random(1);
   ZeroPadding2D<float> layer;
   layer.set_name("pad");
@@ -81,11 +80,11 @@ TEST_CASE("ZeroPadding2D refuses bad arguments and shapes, naming itself") {
                        "height, width), got (4, 4)",
                        Error);
   const Index huge = Layer<float>::kMaxElements;
-  ZeroPadding2D<float> wide(EdgePadding(0, 0, huge - 2, 1));
+  ZeroPadding2D<float> wide(Pads(0, 0, huge - 2, 1));
   wide.set_name("wide");
   const std::string too_wide = "ZeroPadding2D 'wide': expected padded extents of at most " +
-                               std::to_string(huge) + ", got padding ((0, 0), (" +
-                               std::to_string(huge - 2) + ", 1)) around 3x2";
+                               std::to_string(huge) + ", got padding 0,0," +
+                               std::to_string(huge - 2) + ",1 around 3x2";
   CHECK_THROWS_WITH_AS(wide.build({1, 3, 2}, random), too_wide.c_str(), Error);
   layer.build({2, 3, 3}, random);
   Tensor<float> x({1, 2, 3, 4}), y;
@@ -94,21 +93,18 @@ TEST_CASE("ZeroPadding2D refuses bad arguments and shapes, naming itself") {
       "ZeroPadding2D 'pad': expected input of shape (N, 2, 3, 3), got (1, 2, 3, 4)", Error);
 }
 
-TEST_CASE("ZeroPadding2D round-trips through its config, as Keras writes the padding") {
-  ZeroPadding2D<float> layer(EdgePadding(1, 2, 3, 4));
-  CHECK(layer.config().str() == "padding=((1, 2), (3, 4))");
+TEST_CASE("ZeroPadding2D round-trips through its config, the padding written as Pads writes it") {
+  ZeroPadding2D<float> layer(Pads(1, 2, 3, 4));
+  CHECK(layer.config().str() == "padding=1,2,3,4");
   const auto rebuilt = make_layer<float>("ZeroPadding2D", layer.config());
   CHECK(rebuilt->config() == layer.config());
-  CHECK(EdgePadding::parse("((0,1),(2, 3))") == EdgePadding(0, 1, 2, 3));
-  CHECK(EdgePadding::parse(" ( (4 ,5),(6,7) ) ") == EdgePadding(4, 5, 6, 7));
-  for (const char* text :
-       {"", "1", "((1, 2), (3, 4))x", "((1, 2), (3, x))", "((1, 2, 3, 4))", "((1, 2), (3, 4)",
-        "((+1, 2), (3, 4))", "((99999999999999999999, 0), (0, 0))"}) {
+  CHECK(Pads::parse("0,1,2,3") == Pads(0, 1, 2, 3));
+  CHECK(Pads::parse("-4,5,6,7") == Pads(-4, 5, 6, 7));  // parsed; the layers refuse it
+  for (const char* text : {"", "1", "1,2,3", "1,2,3,4,", "1,2,3,4x", "1,2,3,x", "1, 2,3,4",
+                           "+1,2,3,4", "99999999999999999999,0,0,0", "((1, 2), (3, 4))"}) {
     CAPTURE(text);
-    CHECK_THROWS_AS(EdgePadding::parse(text), Error);
+    CHECK_THROWS_AS(Pads::parse(text), Error);
   }
-  CHECK_THROWS_WITH_AS(EdgePadding::parse("(1, 2)"),
-                       "EdgePadding: expected ((top, bottom), (left, right)) such as ((1, 1), (0, "
-                       "2)), got '(1, 2)'",
-                       Error);
+  CHECK_THROWS_WITH_AS(Pads::parse("1,2"),
+                       "Pads: expected top,bottom,left,right such as 3,3,3,3, got '1,2'", Error);
 }

@@ -92,6 +92,11 @@ TEST_CASE("Layers are named by torchvision's module paths, with its shapes") {
   // 224 -> 112 -> 56, then 56, 28, 14, 7 with 256, 512, 1024, 2048 channels.
   CHECK(shape_of(model, "conv1") == Shape{64, 112, 112});
   CHECK(shape_of(model, "maxpool") == Shape{64, 56, 56});
+  // torchvision's padding: 3 around conv1, 1 around every 3x3 and the max pool (zeros before it).
+  CHECK(model.layer("conv1").config().get("pads") == "3,3,3,3");
+  CHECK(model.layer("layer2.0.conv2").config().get("pads") == "1,1,1,1");
+  CHECK(model.layer("layer2.0.downsample.0").config().get("pads") == "0,0,0,0");
+  CHECK(shape_of(model, "maxpool_pad") == Shape{64, 114, 114});
   CHECK(shape_of(model, "layer1.2.relu3") == Shape{256, 56, 56});
   CHECK(shape_of(model, "layer2.3.relu3") == Shape{512, 28, 28});
   CHECK(shape_of(model, "layer3.5.relu3") == Shape{1024, 14, 14});
@@ -141,6 +146,8 @@ TEST_CASE("Keras's ResNet50 has the counts of Keras's summary() and Keras's laye
   CHECK(model.layer("conv3_block1_2_conv").config().get("strides") == "1x1");
   CHECK(model.layer("conv2_block1_1_bn").config().get_double("epsilon") == 1.001e-5);
   CHECK(shape_of(model, "pool1_pool") == Shape{64, 56, 56});
+  CHECK(shape_of(model, "conv1_pad") == Shape{3, 230, 230});  // Keras's ZeroPadding2D(3)
+  CHECK(shape_of(model, "pool1_pad") == Shape{64, 114, 114});
   CHECK(shape_of(model, "conv4_block6_out") == Shape{1024, 14, 14});
   CHECK(shape_of(model, "conv5_block3_out") == Shape{2048, 7, 7});
   // Keras adds the shortcut first: the first block of each stage projects, the next ones add x.
@@ -153,8 +160,8 @@ TEST_CASE("Keras's ResNet50 has the counts of Keras's summary() and Keras's laye
                        Error);
 }
 
-// The PyTorch twin of cifar_resnet (option B shortcuts; 'same' and PyTorch's padding K // 2 give
-// the same shapes), whose counts the test below holds:
+// The PyTorch twin of cifar_resnet (option B shortcuts; padding K // 2 as the builder's), whose
+// counts the test below holds:
 //   def cb(i, o, k, s): return [nn.Conv2d(i, o, k, s, k // 2, bias=False), nn.BatchNorm2d(o)]
 //   class Block(nn.Module):
 //       def __init__(s, i, o, stride):

@@ -5,7 +5,7 @@
 // order of Keras's DepthwiseConv2D and of PyTorch's groups = C.
 //
 // Padding is Keras's 'valid' or 'same' rule (window.hpp: 'same' puts the odd extra row or column
-// at the bottom/right) or explicit widths per side (EdgePadding: ONNX's `pads`). The dilation
+// at the bottom/right) or explicit widths per side (Pads: ONNX's `pads`). The dilation
 // (Keras's dilation_rate, D) spreads the kernel's taps D apart, so that a window spans
 // D*(K-1)+1 inputs per axis. Keras refuses strides > 1 with dilation > 1; minicnn computes that
 // case as PyTorch and ONNX define it.
@@ -36,21 +36,21 @@ namespace minicnn {
 class DepthwisePadding {
  public:
   DepthwisePadding(Padding rule) : rule_(rule) {}  // NOLINT: implicit on purpose
-  DepthwisePadding(EdgePadding widths) : rule_(Padding::valid), widths_(widths) {}  // NOLINT
+  DepthwisePadding(Pads widths) : rule_(Padding::valid), widths_(widths) {}  // NOLINT
 
-  // "valid", "same", or the widths as Keras writes ZeroPadding2D's: "((1, 1), (0, 2))".
+  // "valid", "same", or the widths as Pads writes them: "1,1,0,2" (top,bottom,left,right).
   std::string str() const { return widths_ ? widths_->str() : to_string(rule_); }
   static DepthwisePadding parse(const std::string& text) {
-    if (!text.empty() && text[0] == '(') return EdgePadding::parse(text);
+    if (text.find_first_of("0123456789") != std::string::npos) return Pads::parse(text);
     return padding_from_string(text);
   }
 
-  const std::optional<EdgePadding>& widths() const { return widths_; }
+  const std::optional<Pads>& widths() const { return widths_; }
   Padding rule() const { return rule_; }
 
  private:
   Padding rule_;
-  std::optional<EdgePadding> widths_;
+  std::optional<Pads> widths_;
 };
 
 // The constructor checks DepthwiseConv2D and SeparableConv2D share; `kind` names the layer.

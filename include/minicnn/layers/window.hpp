@@ -2,8 +2,10 @@
 // sizes, Keras's 'valid' / 'same' padding rules, and Conv2D's explicit per-side padding.
 #pragma once
 
+#include <charconv>
 #include <limits>
 #include <string>
+#include <system_error>
 
 #include "minicnn/error.hpp"
 #include "minicnn/shape.hpp"
@@ -51,7 +53,9 @@ struct Size2 {
 // `right` columns (ONNX's `pads`; PyTorch's `padding` when top = bottom and left = right; Keras's
 // ZeroPadding2D(((top, bottom), (left, right))) followed by a 'valid' convolution). Pads(3) pads
 // 3 on every side, Pads(1, 2) 1 above and below and 2 left and right. Written
-// "top,bottom,left,right" in configs.
+// "top,bottom,left,right" in configs. Conv2D, DepthwiseConv2D, SeparableConv2D and ZeroPadding2D
+// all take it. The constructors are explicit, so that a brace list of numbers cannot silently
+// mean a padding.
 struct Pads {
   explicit Pads(Index all) : Pads(all, all) {}
   explicit Pads(Index vertical, Index horizontal)
@@ -63,31 +67,29 @@ struct Pads {
     return std::to_string(top) + "," + std::to_string(bottom) + "," + std::to_string(left) + "," +
            std::to_string(right);
   }
-  // Four integers separated by commas, nothing else.
+  // Four integers separated by commas, nothing else (no spaces, no '+'); a number that does not
+  // fit an Index is refused: a checkpoint's config may hold any text.
   static Pads parse(const std::string& text) {
-    Index sides[4];
-    std::size_t at = 0;
-    for (int k = 0; k < 4; ++k) {
-      const std::size_t end = k < 3 ? text.find(',', at) : text.size();
-      if (end == std::string::npos || !parse_integer(text.substr(at, end - at), sides[k]))
-        fail("Pads: expected top,bottom,left,right such as 3,3,3,3, got '", text, "'");
-      at = end + 1;
+    Index sides[4] = {0, 0, 0, 0};
+    const char* at = text.data();
+    const char* const end = text.data() + text.size();
+    bool valid = true;
+    for (int k = 0; k < 4 && valid; ++k) {
+      if (k > 0) valid = at != end && *at++ == ',';
+      const auto [next, error] = std::from_chars(at, end, sides[k]);
+      valid = valid && error == std::errc();
+      at = next;
     }
+    if (!valid || at != end)
+      fail("Pads: expected top,bottom,left,right such as 3,3,3,3, got '", text, "'");
     return Pads(sides[0], sides[1], sides[2], sides[3]);
+  }
+  bool any_negative() const { return top < 0 || bottom < 0 || left < 0 || right < 0; }
+  friend bool operator==(const Pads& a, const Pads& b) {
+    return a.top == b.top && a.bottom == b.bottom && a.left == b.left && a.right == b.right;
   }
 
   Index top, bottom, left, right;
-
- private:
-  static bool parse_integer(const std::string& field, Index& value) {
-    std::size_t used = 0;
-    try {
-      value = std::stoll(field, &used);
-    } catch (const std::exception&) {
-      return false;
-    }
-    return used == field.size();
-  }
 };
 
 // One axis of a sliding window: its output length and the padding before and after the input.

@@ -3,64 +3,19 @@
 // with value 0 on the last two axes). Input (N, C, H, W), output (N, C, OH, OW) with
 // OH = top + H + bottom and OW = left + W + right.
 //
-// EdgePadding, the four widths, is also how DepthwiseConv2D and SeparableConv2D take explicit
-// padding (ONNX's `pads`): such a convolution is this layer followed by a 'valid' one.
+// Pads (window.hpp), the four widths, is also how Conv2D, DepthwiseConv2D and SeparableConv2D
+// take explicit padding (ONNX's `pads`): such a convolution is this layer followed by a 'valid'
+// one.
 #pragma once
 
 #include <algorithm>
-#include <charconv>
 #include <memory>
 #include <string>
-#include <system_error>
 
 #include "minicnn/layer.hpp"
+#include "minicnn/layers/window.hpp"
 
 namespace minicnn {
-
-// Zeros added before and after each spatial axis: `top` rows above, `bottom` below, `left`
-// columns before, `right` after. The order is Keras's ((top, bottom), (left, right)), flattened.
-// Not an aggregate, so that a brace list of two numbers cannot silently mean (top, bottom, 0, 0).
-struct EdgePadding {
-  EdgePadding(Index top_rows, Index bottom_rows, Index left_columns, Index right_columns)
-      : top(top_rows), bottom(bottom_rows), left(left_columns), right(right_columns) {}
-
-  // Keras's text of the padding argument: "((1, 2), (3, 4))".
-  std::string str() const {
-    return "((" + std::to_string(top) + ", " + std::to_string(bottom) + "), (" +
-           std::to_string(left) + ", " + std::to_string(right) + "))";
-  }
-  // Reads str()'s text back (spaces anywhere); a number that does not fit an Index is refused.
-  static EdgePadding parse(const std::string& text) {
-    std::string compact;
-    for (char c : text)
-      if (c != ' ') compact += c;
-    // Each number follows its punctuation; "))" ends the text.
-    const char* const before[] = {"((", ",", "),(", ","};
-    Index widths[4] = {0, 0, 0, 0};
-    std::size_t at = 0;
-    bool valid = true;
-    for (int k = 0; k < 4 && valid; ++k) {
-      const std::size_t length = std::char_traits<char>::length(before[k]);
-      valid = compact.compare(at, length, before[k]) == 0;
-      if (!valid) break;
-      const char* number = compact.data() + at + length;
-      const auto [next, error] =
-          std::from_chars(number, compact.data() + compact.size(), widths[k]);
-      valid = error == std::errc();
-      at = static_cast<std::size_t>(next - compact.data());
-    }
-    if (!valid || compact.compare(at, std::string::npos, "))") != 0)
-      fail("EdgePadding: expected ((top, bottom), (left, right)) such as ((1, 1), (0, 2)), got '",
-           text, "'");
-    return {widths[0], widths[1], widths[2], widths[3]};
-  }
-  bool any_negative() const { return top < 0 || bottom < 0 || left < 0 || right < 0; }
-  friend bool operator==(const EdgePadding& a, const EdgePadding& b) {
-    return a.top == b.top && a.bottom == b.bottom && a.left == b.left && a.right == b.right;
-  }
-
-  Index top, bottom, left, right;
-};
 
 // before + extent + after, or -1 when that exceeds `limit` (checked without overflowing: the
 // widths may come from any checkpoint's config). All three are >= 0.
@@ -75,15 +30,14 @@ class ZeroPadding2D : public Layer<T> {
   // Keras's three forms: one width for all four sides (1 by default, as Keras), (height, width)
   // for symmetric rows and columns, or every side on its own.
   explicit ZeroPadding2D(Index padding = 1) : ZeroPadding2D(padding, padding) {}
-  ZeroPadding2D(Index height, Index width)
-      : ZeroPadding2D(EdgePadding(height, height, width, width)) {}
-  explicit ZeroPadding2D(EdgePadding padding) : padding_(padding) {
+  ZeroPadding2D(Index height, Index width) : ZeroPadding2D(Pads(height, width)) {}
+  explicit ZeroPadding2D(Pads padding) : padding_(padding) {
     if (padding.any_negative())
       fail("ZeroPadding2D: expected padding >= 0 on every side, got ", padding.str());
   }
 
   static std::unique_ptr<Layer<T>> from_config(const Config& config) {
-    return std::make_unique<ZeroPadding2D>(EdgePadding::parse(config.get("padding")));
+    return std::make_unique<ZeroPadding2D>(Pads::parse(config.get("padding")));
   }
 
   std::string kind() const override { return "ZeroPadding2D"; }
@@ -92,7 +46,7 @@ class ZeroPadding2D : public Layer<T> {
     return std::make_unique<ZeroPadding2D>(*this);
   }
 
-  const EdgePadding& padding() const { return padding_; }
+  const Pads& padding() const { return padding_; }
 
   // y[n, c, top + h, left + w] = x[n, c, h, w];  every other element of y is 0.
   // Channel planes are independent: one (H, W) -> (OH, OW) copy each, spread over threads.
@@ -154,7 +108,7 @@ class ZeroPadding2D : public Layer<T> {
     return {{input_shape[0], out_h, out_w}, {}};
   }
 
-  EdgePadding padding_;
+  Pads padding_;
 };
 
 }  // namespace minicnn

@@ -17,15 +17,10 @@
 //   Trainable parameters are therefore torchvision's sum over parameters(), and the non-trainable
 //   ones its running means and variances (Keras's summary() counts them; PyTorch keeps them as
 //   buffers).
-// - Padding. torchvision pads a KxK convolution by K/2 on every side and its 3x3 max pool by 1.
-//   Conv2D and MaxPool2D take only 'valid' and 'same' so far, and 'same' gives the same output
-//   sizes (ceil(H / stride) for an odd K, in both rules), hence the same parameters and shapes:
-//   224 -> 112 (conv1) -> 56 (maxpool) -> 56, 28, 14, 7 (layer1..4). At stride 1 the two rules pad
-//   alike; at stride 2 on an even input, 'same' puts TensorFlow's odd extra row/column at the
-//   bottom/right (conv1 pads 2 before and 3 after, the max pool and the strided 3x3 convolutions
-//   0 and 1) where torchvision pads 3/3 and 1/1, so outputs computed with imported weights differ
-//   by that shift of the windows. The builders switch to explicit pads once Conv2D and MaxPool2D
-//   take them.
+// - Padding, as torchvision's: a KxK convolution pads K/2 on every side (Conv2D with Pads), and
+//   the 3x3 max pool pads 1: a ZeroPadding2D "maxpool_pad" before a 'valid' MaxPool2D, exact
+//   since the pool's input comes out of a ReLU (>= 0), where PyTorch's -inf padding never wins
+//   either. 224 -> 112 (conv1) -> 56 (maxpool) -> 56, 28, 14, 7 (layer1..4).
 // - Initialisation: He et al.'s, as torchvision's (he_normal here draws with fan_in, torchvision's
 //   kaiming_normal_ with fan_out); BatchNorm gamma 1, beta 0; the classifier Glorot-uniform.
 // - The classifier ends with Softmax (parameter-free), as every zoo model and Keras's
@@ -54,6 +49,7 @@
 #include "minicnn/layers/global_average_pooling2d.hpp"
 #include "minicnn/layers/max_pool2d.hpp"
 #include "minicnn/layers/softmax.hpp"
+#include "minicnn/layers/zero_padding2d.hpp"
 #include "minicnn/model/model.hpp"
 
 namespace minicnn {
@@ -81,12 +77,12 @@ Node add_named(Model<T>& model, std::string name, const std::vector<Node>& input
   return model.add(std::move(layer), inputs);
 }
 
-// A KxK convolution without bias, named `conv`, then BatchNorm named `bn`: every convolution of a
-// ResNet. 'same' padding: see the top of the file.
+// A KxK convolution without bias, padded K/2 on every side (torchvision's), named `conv`, then
+// BatchNorm named `bn`: every convolution of a ResNet.
 template <typename T>
 Node conv_bn(Model<T>& model, Node x, const std::string& conv, const std::string& bn, Index filters,
              Index kernel, Index stride) {
-  x = add_named<Conv2D>(model, conv, {x}, filters, kernel, stride, Padding::same, false,
+  x = add_named<Conv2D>(model, conv, {x}, filters, kernel, stride, Pads(kernel / 2), false,
                         Initializer::he_normal);
   return add_named<BatchNorm>(model, bn, {x}, kTorchBatchNormMomentum, kTorchBatchNormEpsilon);
 }
@@ -162,7 +158,8 @@ Model<T> torchvision_resnet(const char* who, const ResNetSpec& spec, Index class
   Node x = model.input(input);
   x = conv_bn(model, x, "conv1", "bn1", 64, 7, 2);
   x = add_named<ReLU>(model, "relu", {x});
-  x = add_named<MaxPool2D>(model, "maxpool", {x}, 3, 2, Padding::same);
+  x = add_named<ZeroPadding2D>(model, "maxpool_pad", {x}, 1);
+  x = add_named<MaxPool2D>(model, "maxpool", {x}, 3, 2);
   x = residual_stages(model, x, spec);
   return finish_resnet(std::move(model), x, classes, include_top, seed);
 }
@@ -210,12 +207,12 @@ namespace detail {
 constexpr double kKerasResNetEpsilon = 1.001e-5;
 
 // Conv2D (with bias, Keras's default) named `{name}_conv`, then BatchNormalization `{name}_bn`.
-// 'same' padding: for a 1x1 convolution it pads nothing, as Keras's 'valid'; conv1: see
-// keras_resnet50.
+// 'same' padding, as keras.applications' resnet.py declares (for a 1x1 convolution it pads
+// nothing), or 'valid' after a ZeroPadding2D of its own (conv1).
 template <typename T>
 Node keras_conv_bn(Model<T>& model, Node x, const std::string& name, Index filters, Index kernel,
-                   Index stride) {
-  x = add_named<Conv2D>(model, name + "_conv", {x}, filters, kernel, stride, Padding::same);
+                   Index stride, Padding padding = Padding::same) {
+  x = add_named<Conv2D>(model, name + "_conv", {x}, filters, kernel, stride, padding);
   return add_named<BatchNorm>(model, name + "_bn", {x}, 0.99, kKerasResNetEpsilon);
 }
 
@@ -247,19 +244,19 @@ Node keras_bottleneck(Model<T>& model, Node x, const std::string& block, Index f
 // Parameters on 1,000 classes, as Keras's summary() prints them: 25,583,592 trainable + 53,120
 // moving statistics = 25,636,712; without the top 23,587,712. torchvision's resnet50 is this
 // network with its stride on the 3x3 convolutions and no bias in the convolutions (26,560 fewer).
-// Padding: Keras pads conv1 by 3 and pool1 by 1 on every side with ZeroPadding2D layers
-// (conv1_pad, pool1_pad) before 'valid' windows, which minicnn does not have yet; 'same' gives the
-// same sizes (224 -> 112 -> 56) but pads 2/3 and 0/1, so imported weights would see windows
-// shifted by one row and column there. Every other layer pads as Keras's.
+// Padding as Keras's: conv1 and pool1 are 'valid' windows after ZeroPadding2D layers of 3 and 1
+// (conv1_pad, pool1_pad), every other convolution 'same'.
 template <typename T>
 Model<T> keras_resnet50(Index classes = 1000, bool include_top = true,
                         const Shape& input = {3, 224, 224}, std::uint64_t seed = 0) {
   if (include_top && classes <= 0) fail("keras_resnet50: expected classes > 0, got ", classes);
   Model<T> model;
   Node x = model.input(input);
-  x = detail::keras_conv_bn(model, x, "conv1", 64, 7, 2);
+  x = detail::add_named<ZeroPadding2D>(model, "conv1_pad", {x}, 3);
+  x = detail::keras_conv_bn(model, x, "conv1", 64, 7, 2, Padding::valid);
   x = detail::add_named<ReLU>(model, "conv1_relu", {x});
-  x = detail::add_named<MaxPool2D>(model, "pool1_pool", {x}, 3, 2, Padding::same);
+  x = detail::add_named<ZeroPadding2D>(model, "pool1_pad", {x}, 1);
+  x = detail::add_named<MaxPool2D>(model, "pool1_pool", {x}, 3, 2);
   const Index blocks[] = {3, 4, 6, 3};
   for (Index s = 0; s < 4; ++s)
     for (Index b = 0; b < blocks[s]; ++b) {
