@@ -105,12 +105,12 @@ TEST_CASE(
     bool use_bias;
   };
   const Case cases[] = {
-      {{2, 3, 7, 6}, 3, 1, 1, {0, 0, 0, 0}, 1, true},
-      {{1, 2, 9, 8}, {3, 2}, 2, 1, {1, 2, 0, 1}, 3, true},
-      {{3, 1, 8, 9}, 3, {1, 2}, 2, {2, 2, 2, 2}, 2, false},
-      {{2, 2, 10, 7}, {2, 3}, {3, 2}, {2, 1}, {0, 3, 1, 0}, 1, true},
-      {{1, 4, 5, 40}, 3, 1, 1, {1, 1, 1, 1}, 1, true},  // rows longer than a vector
-      {{1, 1, 3, 3}, 2, 1, 1, {4, 4, 4, 4}, 1, true},   // windows wholly in the padding
+      {{2, 3, 7, 6}, 3, 1, 1, Pads(0, 0, 0, 0), 1, true},
+      {{1, 2, 9, 8}, {3, 2}, 2, 1, Pads(1, 2, 0, 1), 3, true},
+      {{3, 1, 8, 9}, 3, {1, 2}, 2, Pads(2, 2, 2, 2), 2, false},
+      {{2, 2, 10, 7}, {2, 3}, {3, 2}, {2, 1}, Pads(0, 3, 1, 0), 1, true},
+      {{1, 4, 5, 40}, 3, 1, 1, Pads(1, 1, 1, 1), 1, true},  // rows longer than a vector
+      {{1, 1, 3, 3}, 2, 1, 1, Pads(4, 4, 4, 4), 1, true},   // windows wholly in the padding
   };
   for (const Case& c : cases) {
     CAPTURE(c.input);

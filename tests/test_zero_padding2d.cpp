@@ -54,7 +54,7 @@ TEST_CASE("ZeroPadding2D's gradient is the output gradient cropped to the input"
 }
 
 TEST_CASE("ZeroPadding2D gradients match central differences") {
-  const Pads paddings[] = {{1, 1, 1, 1}, {0, 2, 3, 0}, {0, 0, 0, 0}};
+  const Pads paddings[] = {Pads(1, 1, 1, 1), Pads(0, 2, 3, 0), Pads(0, 0, 0, 0)};
   for (const Pads& padding : paddings) {
     CAPTURE(padding.str());
     ZeroPadding2D<double> layer(padding);
