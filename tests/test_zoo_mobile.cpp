@@ -1,6 +1,7 @@
 // Specification of the zoo's depthwise-separable graph models: torchvision's MobileNetV2
-// (models/mobilenet_v2.hpp), with the reference's parameter counts, shapes and layer names. Counts
-// need only build(): the one forward and backward pass runs MobileNetV2 on (3, 32, 32).
+// (models/mobilenet_v2.hpp) and Keras's Xception (models/xception.hpp), with the references'
+// parameter counts, shapes and layer names. Counts need only build(): the one forward and backward
+// pass runs MobileNetV2 on (3, 32, 32).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 
 #include "minicnn/losses/cross_entropy.hpp"
 #include "minicnn/models/mobilenet_v2.hpp"
+#include "minicnn/models/xception.hpp"
 
 using namespace minicnn;
 
@@ -164,4 +166,82 @@ TEST_CASE("MobileNetV2 trains: a forward and backward pass gives finite gradient
   const Tensor<float> p = model.predict(x);
   CHECK(p.shape() == Shape{2, 10});
   CHECK(std::abs(p.matrix().row(0).sum() - 1.0f) < 1e-5f);
+}
+
+// Keras's figures for keras.applications.Xception(weights=None): summary() prints Total params
+// 22,910,480, Trainable 22,855,952, Non-trainable 54,528; with include_top=False (pooling=None)
+// Total 20,861,480.
+TEST_CASE("Keras's Xception has the counts of Keras's summary(), with and without the top") {
+  const auto model = xception<float>();
+  CHECK(model.parameter_count(true) == 22855952);
+  CHECK(model.parameter_count(false) == 54528);
+  CHECK(model.parameter_count(true) + model.parameter_count(false) == 22910480);
+  CHECK(model.input_shape() == Shape{3, 299, 299});
+  CHECK(model.output_shape() == Shape{1000});
+  CHECK(model.layer(model.size() - 1).kind() == "Softmax");
+
+  const auto features = xception<float>(1000, false);
+  CHECK(features.parameter_count(true) + features.parameter_count(false) == 20861480);
+  CHECK(features.parameter_count(false) == 54528);
+  CHECK(features.output_shape() == Shape{2048, 10, 10});
+  CHECK(features.graph().find("predictions") < 0);
+  CHECK(features.graph().find("avg_pool") < 0);
+  CHECK_THROWS_WITH_AS(xception<float>(0), "xception: expected classes > 0, got 0", Error);
+}
+
+TEST_CASE("Xception's layers have Keras's names, padding and shapes") {
+  const auto model = xception<float>();
+  // The stem: two 'valid' 3x3 convolutions without bias, 299 -> 149 -> 147.
+  CHECK(model.layer("block1_conv1").kind() == "Conv2D");
+  CHECK(model.layer("block1_conv1").config().get("padding") == "valid");
+  CHECK(parameter_shape(model, "block1_conv1") == Shape{32, 3, 3, 3});
+  CHECK(const_cast<Layer<float>&>(model.layer("block1_conv1")).parameters().size() == 1);
+  CHECK(model.layer("block1_conv1_bn").config().get_double("momentum") == 0.99);
+  CHECK(model.layer("block1_conv1_bn").config().get_double("epsilon") == 1e-3);
+  CHECK(model.layer("block1_conv1_act").kind() == "ReLU");
+  CHECK(shape_of(model, "block1_conv1_act") == Shape{32, 149, 149});
+  CHECK(shape_of(model, "block1_conv2_act") == Shape{64, 147, 147});
+
+  // block2: no ReLU before its first separable convolution; the one before the second is named
+  // block2_sepconv2_act. Separable convolutions 'same' without bias, in Keras's parameter order.
+  CHECK(model.graph().find("block2_sepconv1_act") < 0);
+  CHECK(inputs_of(model, "block2_sepconv1") == std::vector<std::string>{"block1_conv2_act"});
+  CHECK(model.layer("block2_sepconv1").kind() == "SeparableConv2D");
+  CHECK(model.layer("block2_sepconv1").config().get("padding") == "same");
+  CHECK(model.layer("block2_sepconv1").config().get("use_bias") == "false");
+  CHECK(parameter_shape(model, "block2_sepconv1", 0) == Shape{64, 1, 3, 3});
+  CHECK(parameter_shape(model, "block2_sepconv1", 1) == Shape{128, 64, 1, 1});
+  CHECK(inputs_of(model, "block2_sepconv2") == std::vector<std::string>{"block2_sepconv2_act"});
+
+  // The max pools are 'same' 3x3 stride 2 (TensorFlow's rule): 147 -> 74 -> 37 -> 19 -> 10, as
+  // the 1x1 stride-2 projections Keras leaves unnamed (conv2d, batch_normalization, ...).
+  CHECK(model.layer("block2_pool").config().get("padding") == "same");
+  CHECK(model.layer("block2_pool").config().get("pool_size") == "3x3");
+  CHECK(shape_of(model, "block2_pool") == Shape{128, 74, 74});
+  CHECK(shape_of(model, "batch_normalization") == Shape{128, 74, 74});
+  CHECK(inputs_of(model, "conv2d") == std::vector<std::string>{"block1_conv2_act"});
+  CHECK(inputs_of(model, "add") == std::vector<std::string>{"block2_pool", "batch_normalization"});
+  CHECK(shape_of(model, "add_1") == Shape{256, 37, 37});
+  CHECK(shape_of(model, "add_2") == Shape{728, 19, 19});
+  CHECK(model.layer("conv2d_2").config().get("strides") == "2x2");
+  CHECK(parameter_shape(model, "conv2d_2") == Shape{728, 256, 1, 1});
+
+  // The middle flow: eight blocks of three ReLU - separable conv - BN around an identity.
+  CHECK(inputs_of(model, "block5_sepconv1_act") == std::vector<std::string>{"add_2"});
+  CHECK(inputs_of(model, "add_3") == std::vector<std::string>{"block5_sepconv3_bn", "add_2"});
+  CHECK(inputs_of(model, "add_10") == std::vector<std::string>{"block12_sepconv3_bn", "add_9"});
+  CHECK(shape_of(model, "add_10") == Shape{728, 19, 19});
+
+  // The exit flow: block13 (728 then 1024 channels, projected by conv2d_3), block14, the top.
+  CHECK(inputs_of(model, "add_11") ==
+        std::vector<std::string>{"block13_pool", "batch_normalization_3"});
+  CHECK(shape_of(model, "add_11") == Shape{1024, 10, 10});
+  CHECK(shape_of(model, "block14_sepconv1_act") == Shape{1536, 10, 10});
+  CHECK(shape_of(model, "block14_sepconv2_act") == Shape{2048, 10, 10});
+  CHECK(inputs_of(model, "avg_pool") == std::vector<std::string>{"block14_sepconv2_act"});
+  CHECK(inputs_of(model, "predictions") == std::vector<std::string>{"avg_pool"});
+  CHECK(count_kind(model, "Add") == 12);
+  CHECK(count_kind(model, "SeparableConv2D") == 34);
+  CHECK(count_kind(model, "BatchNormalization") == 40);
+  CHECK(model.graph().find("add_12") < 0);
 }
