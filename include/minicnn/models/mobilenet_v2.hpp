@@ -43,7 +43,6 @@
 
 #include <cstdint>
 #include <string>
-#include <utility>
 
 #include "minicnn/error.hpp"
 #include "minicnn/layers/activations.hpp"
