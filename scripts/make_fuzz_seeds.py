@@ -138,6 +138,32 @@ def seeds():
          [("kernel", [64, 2]), ("bias", [2])], False),
     ]
     edges = {"add_1": ["re_lu_1", "input"], "concatenate_1": ["add_1", "input"]}
+    # The mobile layers, so that their configs (explicit pads, dilation, max_value) are fuzzed:
+    # (2, 5, 5) -> ZeroPadding2D 1,0,1,0 (2, 6, 6) -> DepthwiseConv2D 3x3 'valid' M=2 (4, 4, 4)
+    # -> ReLU 6 -> SeparableConv2D 3 filters 3x3 pads 1,1,1,1 (3, 4, 4) -> Conv2D 2 3x3 pads 1,1,1,1
+    # dilation 2 (2, 2, 2) -> Flatten.
+    mobile = [
+        ("ZeroPadding2D", "zero_padding2d_1", [("padding", "1,0,1,0")], [], False),
+        ("DepthwiseConv2D", "depthwise_conv2d_1",
+         [("kernel_size", "3x3"), ("strides", "1x1"), ("padding", "valid"),
+          ("depth_multiplier", "2"), ("use_bias", "true"), ("dilation_rate", "1x1"),
+          ("depthwise_initializer", "glorot_uniform")],
+         [("depthwise_kernel", [4, 1, 3, 3]), ("bias", [4])], False),
+        ("ReLU", "re_lu_1", [("max_value", "6")], [], False),
+        ("SeparableConv2D", "separable_conv2d_1",
+         [("filters", "3"), ("kernel_size", "3x3"), ("strides", "1x1"), ("padding", "1,1,1,1"),
+          ("depth_multiplier", "1"), ("use_bias", "true"), ("dilation_rate", "1x1"),
+          ("depthwise_initializer", "glorot_uniform"), ("pointwise_initializer", "glorot_uniform")],
+         [("depthwise_kernel", [4, 1, 3, 3]), ("pointwise_kernel", [3, 4, 1, 1]), ("bias", [3])],
+         False),
+        ("Conv2D", "conv2d_1",
+         [("filters", "2"), ("kernel_size", "3x3"), ("strides", "1x1"), ("padding", "explicit"),
+          ("pads", "1,1,1,1"), ("use_bias", "true"), ("kernel_initializer", "glorot_uniform"),
+          ("dilation_rate", "2x2")],
+         [("kernel", [2, 3, 3, 3]), ("bias", [2])], False),
+        ("Flatten", "flatten_1", [], [], False),
+    ]
+    yield "checkpoint", "mobile-layers-float", checkpoint(4, mobile, None, 0, (2, 5, 5))
     yield "checkpoint", "residual-graph-float", checkpoint(4, graph, None, 1, (2, 4, 4),
                                                            edges=edges)
 
