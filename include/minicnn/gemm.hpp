@@ -14,9 +14,10 @@
 // on the convolution's shapes the hardware prefetchers stream B's rows (a few kB apart) and A's
 // rows as fast as from a packed panel, and packing cost a read and a write of the whole lowered
 // matrix. (An A read down its columns, a transpose in place, was slower, its loads strided:
-// callers copy such a small operand once instead.) Only edge blocks (rows past M, columns past N) are copied,
-// into zero-padded tiles on the stack. K is cut into blocks of at most kDepthBlock so that the part
-// of B a block of columns needs stays in the L2 cache while every block of rows passes over it.
+// callers copy such a small operand once instead.) Only edge blocks (rows past M, columns past N)
+// are copied, into zero-padded tiles on the stack. K is cut into blocks of at most kDepthBlock so
+// that the part of B a block of columns needs stays in the L2 cache while every block of rows
+// passes over it.
 //
 // How close it comes to the core's peak, on the reference models' shapes, is measured in
 // docs/performance.md. Each product runs on the calling thread, in a fixed order: the same
