@@ -135,6 +135,11 @@ std::vector<std::vector<float>> snapshot(Model<float>& model) {
   return values;
 }
 
+// Same shape and the same values, bit for bit.
+bool same(const Tensor<float>& a, const Tensor<float>& b) {
+  return a.shape() == b.shape() && std::equal(a.begin(), a.end(), b.begin());
+}
+
 }  // namespace
 
 TEST_CASE("Add sums its inputs and Concatenate joins them along an axis") {
@@ -477,4 +482,42 @@ TEST_CASE("load_weights by name moves a backbone into a model with another head"
     for (std::size_t k = 0; k < ours.size(); ++k)
       CHECK(std::equal(ours[k]->value.begin(), ours[k]->value.end(), theirs[k]->value.begin()));
   }
+}
+
+TEST_CASE("sub_model ends at a named layer and shares the base's layers (Keras's Model(in, out))") {
+  auto base = small_resnet<float>();
+  Model<float> features = base.sub_model("global_average_pooling2d", "features");
+  CHECK(features.size() == base.size() - 2);  // all but the Dense and the Softmax
+  CHECK(features.output_shape() == Shape{4});
+  CHECK(features.summary().rfind("Model: \"features\"", 0) == 0);
+  CHECK(features.parameter_count(true) == base.parameter_count(true) - (4 * 3 + 3));
+  Tensor<float> x({6, 2, 5, 5});
+  Random random(7);
+  x.fill_uniform(random, -1.0f, 1.0f);
+  const Index pool = base.size() - 3;
+  const Tensor<float> before = features.predict(x);
+  CHECK(same(before, base.layer_output(x, pool)));
+
+  // The same weights: a training step of the base changes what the sub-model computes.
+  Adam<float> adam(0.05);
+  base.train_on_batch(x, Tensor<float>::of({6}, {0, 1, 2, 2, 1, 0}), adam);
+  const Tensor<float> after = features.predict(x);
+  CHECK_FALSE(same(after, before));
+  CHECK(same(after, base.layer_output(x, pool)));
+  // The same layers: freezing one in either model freezes it in both.
+  features.layer("conv2d").set_trainable(false);
+  CHECK_FALSE(base.layer("conv2d").trainable());
+
+  // Only the named layer's ancestors: the projection shortcut of the second block reads the
+  // first block's output, and none of the second block's other layers.
+  Model<float> shortcut = base.sub_model("conv2d_5");
+  CHECK(shortcut.size() == 9);  // the stem, the first block's 7 layers, the projection
+  CHECK(shortcut.layer(8).name() == "conv2d_5");
+  CHECK(shortcut.layer_inputs(8) == std::vector<std::string>{"re_lu_1"});
+  REQUIRE(base.layer(13).name() == "conv2d_5");
+  CHECK(same(shortcut.predict(x), base.layer_output(x, 13)));
+
+  CHECK_THROWS_WITH_AS(base.sub_model("pool"), "Model::sub_model: no layer is named 'pool'", Error);
+  CHECK_THROWS_WITH_AS(base.sub_model("input"), "Model::sub_model: no layer is named 'input'",
+                       Error);
 }

@@ -126,20 +126,19 @@ class Graph {
       } else {
         vertex.shape = vertex.layer->build(this->vertex(vertex.inputs[0]).shape, random);
       }
-      for (Index input : vertex.inputs) {
-        auto& consumers = this->vertex(input).consumers;
-        if (std::find(consumers.begin(), consumers.end(), v) == consumers.end())
-          consumers.push_back(v);
-      }
     }
-    output_ = output;
+    connect(output);
+  }
+
+  // The same for layers built already, which this graph shares with another (Model::sub_model):
+  // each output shape comes from the layer's plan on the input shape it was built on, and no
+  // weight is touched.
+  void build_shared(Index output, const char* who) {
+    const std::vector<Shape> shapes =
+        plan(output, who, [](Index, const LayerPlan&, const Shape&) {});
     for (Index v = 0; v < size(); ++v)
-      if (is_input(v)) input_ = v;
-    plan_inference();
-    training_.outputs.resize(vertices_.size());
-    training_.values.assign(vertices_.size(), nullptr);
-    probe_.outputs.resize(vertices_.size());
-    probe_.values.assign(vertices_.size(), nullptr);
+      vertex(v).shape = shapes[static_cast<std::size_t>(v)];
+    connect(output);
   }
 
   // ---- Training: forward, then backward --------------------------------------------------------
@@ -307,6 +306,24 @@ class Graph {
       return gradients[static_cast<std::size_t>(plan.slot[static_cast<std::size_t>(v)])];
     }
   };
+
+  // The edges the other way (each vertex's consumers), the output, the buffers of inference.
+  void connect(Index output) {
+    for (Index v = 0; v < size(); ++v)
+      for (Index input : vertex(v).inputs) {
+        auto& consumers = vertex(input).consumers;
+        if (std::find(consumers.begin(), consumers.end(), v) == consumers.end())
+          consumers.push_back(v);
+      }
+    output_ = output;
+    for (Index v = 0; v < size(); ++v)
+      if (is_input(v)) input_ = v;
+    plan_inference();
+    training_.outputs.resize(vertices_.size());
+    training_.values.assign(vertices_.size(), nullptr);
+    probe_.outputs.resize(vertices_.size());
+    probe_.values.assign(vertices_.size(), nullptr);
+  }
 
   bool frozen(Index v) const {
     const Vertex& vertex = this->vertex(v);
