@@ -39,19 +39,6 @@ const Reference kTorchvision[] = {
     {"resnet50", resnet50<float>, 25557032, 53120, 23508032, 2048},
 };
 
-// The output shape of the layer named `name`.
-Shape shape_of(const Model<float>& model, const std::string& name) {
-  return model.graph().vertex(model.graph().find(name)).shape;
-}
-
-// The names of the layers (or the input) the layer named `name` reads.
-std::vector<std::string> inputs_of(const Model<float>& model, const std::string& name) {
-  std::vector<std::string> names;
-  for (Index v : model.graph().vertex(model.graph().find(name)).inputs)
-    names.push_back(model.graph().vertex(v).name);
-  return names;
-}
-
 }  // namespace
 
 TEST_CASE("torchvision's ResNet-18, -34 and -50 have its parameter counts on 1,000 classes") {
@@ -90,18 +77,18 @@ TEST_CASE("Layers are named by torchvision's module paths, with its shapes") {
   CHECK(model.layer("layer4.2.conv3").kind() == "Conv2D");
   CHECK(model.layer("fc").kind() == "Dense");
   // 224 -> 112 -> 56, then 56, 28, 14, 7 with 256, 512, 1024, 2048 channels.
-  CHECK(shape_of(model, "conv1") == Shape{64, 112, 112});
-  CHECK(shape_of(model, "maxpool") == Shape{64, 56, 56});
+  CHECK(model.layer("conv1").output_shape() == Shape{64, 112, 112});
+  CHECK(model.layer("maxpool").output_shape() == Shape{64, 56, 56});
   // torchvision's padding: 3 around conv1, 1 around every 3x3 and the max pool (zeros before it).
   CHECK(model.layer("conv1").config().get("pads") == "3,3,3,3");
   CHECK(model.layer("layer2.0.conv2").config().get("pads") == "1,1,1,1");
   CHECK(model.layer("layer2.0.downsample.0").config().get("pads") == "0,0,0,0");
-  CHECK(shape_of(model, "maxpool_pad") == Shape{64, 114, 114});
-  CHECK(shape_of(model, "layer1.2.relu3") == Shape{256, 56, 56});
-  CHECK(shape_of(model, "layer2.3.relu3") == Shape{512, 28, 28});
-  CHECK(shape_of(model, "layer3.5.relu3") == Shape{1024, 14, 14});
-  CHECK(shape_of(model, "layer4.2.relu3") == Shape{2048, 7, 7});
-  CHECK(shape_of(model, "avgpool") == Shape{2048});
+  CHECK(model.layer("maxpool_pad").output_shape() == Shape{64, 114, 114});
+  CHECK(model.layer("layer1.2.relu3").output_shape() == Shape{256, 56, 56});
+  CHECK(model.layer("layer2.3.relu3").output_shape() == Shape{512, 28, 28});
+  CHECK(model.layer("layer3.5.relu3").output_shape() == Shape{1024, 14, 14});
+  CHECK(model.layer("layer4.2.relu3").output_shape() == Shape{2048, 7, 7});
+  CHECK(model.layer("avgpool").output_shape() == Shape{2048});
   // Convolutions without bias, kernels in torchvision's (out, in, KH, KW) layout.
   auto& conv1 = const_cast<Layer<float>&>(model.layer("conv1"));
   REQUIRE(conv1.parameters().size() == 1);
@@ -110,20 +97,20 @@ TEST_CASE("Layers are named by torchvision's module paths, with its shapes") {
   CHECK(model.layer("layer2.0.conv1").config().get("strides") == "1x1");
   CHECK(model.layer("layer2.0.conv2").config().get("strides") == "2x2");
   // The first bottleneck projects (64 -> 256 channels at stride 1); the next ones add x itself.
-  CHECK(inputs_of(model, "layer1.0.add") ==
+  CHECK(model.layer_inputs("layer1.0.add") ==
         std::vector<std::string>{"layer1.0.bn3", "layer1.0.downsample.1"});
-  CHECK(inputs_of(model, "layer1.0.downsample.0") == std::vector<std::string>{"maxpool"});
-  CHECK(inputs_of(model, "layer1.1.add") ==
+  CHECK(model.layer_inputs("layer1.0.downsample.0") == std::vector<std::string>{"maxpool"});
+  CHECK(model.layer_inputs("layer1.1.add") ==
         std::vector<std::string>{"layer1.1.bn3", "layer1.0.relu3"});
-  CHECK(inputs_of(model, "fc") == std::vector<std::string>{"avgpool"});
+  CHECK(model.layer_inputs("fc") == std::vector<std::string>{"avgpool"});
 
   // A BasicBlock keeps the width: layer1 adds x itself, and each later stage projects once.
   const auto small = resnet18<float>();
   CHECK(small.graph().find("layer1.0.downsample.0") < 0);
-  CHECK(inputs_of(small, "layer1.0.add") == std::vector<std::string>{"layer1.0.bn2", "maxpool"});
+  CHECK(small.layer_inputs("layer1.0.add") == std::vector<std::string>{"layer1.0.bn2", "maxpool"});
   CHECK(small.layer("layer2.0.downsample.0").config().get("strides") == "2x2");
   CHECK(small.graph().find("layer2.1.downsample.0") < 0);
-  CHECK(shape_of(small, "layer4.1.relu2") == Shape{512, 7, 7});
+  CHECK(small.layer("layer4.1.relu2").output_shape() == Shape{512, 7, 7});
 }
 
 TEST_CASE("Keras's ResNet50 has the counts of Keras's summary() and Keras's layer names") {
@@ -145,17 +132,17 @@ TEST_CASE("Keras's ResNet50 has the counts of Keras's summary() and Keras's laye
   CHECK(model.layer("conv3_block1_1_conv").config().get("strides") == "2x2");
   CHECK(model.layer("conv3_block1_2_conv").config().get("strides") == "1x1");
   CHECK(model.layer("conv2_block1_1_bn").config().get_double("epsilon") == 1.001e-5);
-  CHECK(shape_of(model, "pool1_pool") == Shape{64, 56, 56});
-  CHECK(shape_of(model, "conv1_pad") == Shape{3, 230, 230});  // Keras's ZeroPadding2D(3)
-  CHECK(shape_of(model, "pool1_pad") == Shape{64, 114, 114});
-  CHECK(shape_of(model, "conv4_block6_out") == Shape{1024, 14, 14});
-  CHECK(shape_of(model, "conv5_block3_out") == Shape{2048, 7, 7});
+  CHECK(model.layer("pool1_pool").output_shape() == Shape{64, 56, 56});
+  CHECK(model.layer("conv1_pad").output_shape() == Shape{3, 230, 230});  // Keras's ZeroPadding2D(3)
+  CHECK(model.layer("pool1_pad").output_shape() == Shape{64, 114, 114});
+  CHECK(model.layer("conv4_block6_out").output_shape() == Shape{1024, 14, 14});
+  CHECK(model.layer("conv5_block3_out").output_shape() == Shape{2048, 7, 7});
   // Keras adds the shortcut first: the first block of each stage projects, the next ones add x.
-  CHECK(inputs_of(model, "conv2_block1_add") ==
+  CHECK(model.layer_inputs("conv2_block1_add") ==
         std::vector<std::string>{"conv2_block1_0_bn", "conv2_block1_3_bn"});
-  CHECK(inputs_of(model, "conv2_block2_add") ==
+  CHECK(model.layer_inputs("conv2_block2_add") ==
         std::vector<std::string>{"conv2_block1_out", "conv2_block2_3_bn"});
-  CHECK(inputs_of(model, "predictions") == std::vector<std::string>{"avg_pool"});
+  CHECK(model.layer_inputs("predictions") == std::vector<std::string>{"avg_pool"});
   CHECK_THROWS_WITH_AS(keras_resnet50<float>(0), "keras_resnet50: expected classes > 0, got 0",
                        Error);
 }
@@ -200,8 +187,8 @@ TEST_CASE("The CIFAR ResNets have the counts of their PyTorch twin") {
   }
   CHECK(weighted == 56);
   CHECK(model.output_shape() == Shape{100});
-  CHECK(shape_of(model, "layer1.8.relu2") == Shape{16, 32, 32});
-  CHECK(shape_of(model, "layer2.0.downsample.1") == Shape{32, 16, 16});
+  CHECK(model.layer("layer1.8.relu2").output_shape() == Shape{16, 32, 32});
+  CHECK(model.layer("layer2.0.downsample.1").output_shape() == Shape{32, 16, 16});
   CHECK(cifar_resnet<float>(20, 10, false).output_shape() == Shape{64, 8, 8});
 }
 
@@ -236,7 +223,7 @@ TEST_CASE("A ResNet saves and loads with its torchvision names and the same outp
   model.save(dir / "resnet8.mcnn");
   const auto loaded = Model<float>::load(dir / "resnet8.mcnn");
   CHECK(loaded.summary() == model.summary());
-  CHECK(inputs_of(loaded, "layer3.0.add") ==
+  CHECK(loaded.layer_inputs("layer3.0.add") ==
         std::vector<std::string>{"layer3.0.bn2", "layer3.0.downsample.1"});
   Tensor<float> x({2, 3, 8, 8});
   Random random(4);

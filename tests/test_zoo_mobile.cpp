@@ -17,19 +17,6 @@ using namespace minicnn;
 
 namespace {
 
-// The output shape of the layer named `name`.
-Shape shape_of(const Model<float>& model, const std::string& name) {
-  return model.graph().vertex(model.graph().find(name)).shape;
-}
-
-// The names of the layers (or the input) the layer named `name` reads.
-std::vector<std::string> inputs_of(const Model<float>& model, const std::string& name) {
-  std::vector<std::string> names;
-  for (Index v : model.graph().vertex(model.graph().find(name)).inputs)
-    names.push_back(model.graph().vertex(v).name);
-  return names;
-}
-
 // The shape of the `k`-th parameter of the layer named `name`.
 Shape parameter_shape(const Model<float>& model, const std::string& name, std::size_t k = 0) {
   auto& layer = const_cast<Layer<float>&>(model.layer(name));
@@ -119,33 +106,34 @@ TEST_CASE("MobileNetV2's layers are named by torchvision's module paths, with it
     const std::string name = "features." + std::to_string(block);
     const std::string previous =
         "features." + std::to_string(block - 1) + (adds(block - 1) ? ".add" : ".conv.3");
-    CHECK(inputs_of(model, name + ".add") == std::vector<std::string>{previous, name + ".conv.3"});
+    CHECK(model.layer_inputs(name + ".add") ==
+          std::vector<std::string>{previous, name + ".conv.3"});
   }
   CHECK(model.graph().find("features.17.add") < 0);  // 160 -> 320 channels
 
   // The shapes torchvision's features give on (3, 224, 224).
-  CHECK(shape_of(model, "features.0.2") == Shape{32, 112, 112});
-  CHECK(shape_of(model, "features.1.conv.2") == Shape{16, 112, 112});
-  CHECK(shape_of(model, "features.3.add") == Shape{24, 56, 56});
-  CHECK(shape_of(model, "features.6.add") == Shape{32, 28, 28});
-  CHECK(shape_of(model, "features.10.add") == Shape{64, 14, 14});
-  CHECK(shape_of(model, "features.13.add") == Shape{96, 14, 14});
-  CHECK(shape_of(model, "features.16.add") == Shape{160, 7, 7});
-  CHECK(shape_of(model, "features.17.conv.3") == Shape{320, 7, 7});
-  CHECK(shape_of(model, "features.18.2") == Shape{1280, 7, 7});
+  CHECK(model.layer("features.0.2").output_shape() == Shape{32, 112, 112});
+  CHECK(model.layer("features.1.conv.2").output_shape() == Shape{16, 112, 112});
+  CHECK(model.layer("features.3.add").output_shape() == Shape{24, 56, 56});
+  CHECK(model.layer("features.6.add").output_shape() == Shape{32, 28, 28});
+  CHECK(model.layer("features.10.add").output_shape() == Shape{64, 14, 14});
+  CHECK(model.layer("features.13.add").output_shape() == Shape{96, 14, 14});
+  CHECK(model.layer("features.16.add").output_shape() == Shape{160, 7, 7});
+  CHECK(model.layer("features.17.conv.3").output_shape() == Shape{320, 7, 7});
+  CHECK(model.layer("features.18.2").output_shape() == Shape{1280, 7, 7});
 
   // The head: avgpool, classifier.0 Dropout(0.2), classifier.1 Linear, softmax.
-  CHECK(inputs_of(model, "avgpool") == std::vector<std::string>{"features.18.2"});
+  CHECK(model.layer_inputs("avgpool") == std::vector<std::string>{"features.18.2"});
   CHECK(model.layer("classifier.0").kind() == "Dropout");
   CHECK(model.layer("classifier.0").config().get_double("rate") == 0.2);
   CHECK(model.layer("classifier.1").kind() == "Dense");
-  CHECK(inputs_of(model, "softmax") == std::vector<std::string>{"classifier.1"});
+  CHECK(model.layer_inputs("softmax") == std::vector<std::string>{"classifier.1"});
 }
 
 TEST_CASE("MobileNetV2 trains: a forward and backward pass gives finite gradients") {
   // (3, 32, 32): 32 -> 16 (features.0) -> 8, 4, 2, 1 (the blocks of stride 2).
   auto model = mobilenet_v2<float>(10, true, {3, 32, 32}, 7);
-  CHECK(shape_of(model, "features.18.2") == Shape{1280, 1, 1});
+  CHECK(model.layer("features.18.2").output_shape() == Shape{1280, 1, 1});
   model.set_loss(std::make_unique<SparseCategoricalCrossentropy<float>>());
   CHECK(model.fuses_softmax());
   Tensor<float> x({2, 3, 32, 32});
@@ -199,47 +187,48 @@ TEST_CASE("Xception's layers have Keras's names, padding and shapes") {
   CHECK(model.layer("block1_conv1_bn").config().get_double("momentum") == 0.99);
   CHECK(model.layer("block1_conv1_bn").config().get_double("epsilon") == 1e-3);
   CHECK(model.layer("block1_conv1_act").kind() == "ReLU");
-  CHECK(shape_of(model, "block1_conv1_act") == Shape{32, 149, 149});
-  CHECK(shape_of(model, "block1_conv2_act") == Shape{64, 147, 147});
+  CHECK(model.layer("block1_conv1_act").output_shape() == Shape{32, 149, 149});
+  CHECK(model.layer("block1_conv2_act").output_shape() == Shape{64, 147, 147});
 
   // block2: no ReLU before its first separable convolution; the one before the second is named
   // block2_sepconv2_act. Separable convolutions 'same' without bias, in Keras's parameter order.
   CHECK(model.graph().find("block2_sepconv1_act") < 0);
-  CHECK(inputs_of(model, "block2_sepconv1") == std::vector<std::string>{"block1_conv2_act"});
+  CHECK(model.layer_inputs("block2_sepconv1") == std::vector<std::string>{"block1_conv2_act"});
   CHECK(model.layer("block2_sepconv1").kind() == "SeparableConv2D");
   CHECK(model.layer("block2_sepconv1").config().get("padding") == "same");
   CHECK(model.layer("block2_sepconv1").config().get("use_bias") == "false");
   CHECK(parameter_shape(model, "block2_sepconv1", 0) == Shape{64, 1, 3, 3});
   CHECK(parameter_shape(model, "block2_sepconv1", 1) == Shape{128, 64, 1, 1});
-  CHECK(inputs_of(model, "block2_sepconv2") == std::vector<std::string>{"block2_sepconv2_act"});
+  CHECK(model.layer_inputs("block2_sepconv2") == std::vector<std::string>{"block2_sepconv2_act"});
 
   // The max pools are 'same' 3x3 stride 2 (TensorFlow's rule): 147 -> 74 -> 37 -> 19 -> 10, as
   // the 1x1 stride-2 projections Keras leaves unnamed (conv2d, batch_normalization, ...).
   CHECK(model.layer("block2_pool").config().get("padding") == "same");
   CHECK(model.layer("block2_pool").config().get("pool_size") == "3x3");
-  CHECK(shape_of(model, "block2_pool") == Shape{128, 74, 74});
-  CHECK(shape_of(model, "batch_normalization") == Shape{128, 74, 74});
-  CHECK(inputs_of(model, "conv2d") == std::vector<std::string>{"block1_conv2_act"});
-  CHECK(inputs_of(model, "add") == std::vector<std::string>{"block2_pool", "batch_normalization"});
-  CHECK(shape_of(model, "add_1") == Shape{256, 37, 37});
-  CHECK(shape_of(model, "add_2") == Shape{728, 19, 19});
+  CHECK(model.layer("block2_pool").output_shape() == Shape{128, 74, 74});
+  CHECK(model.layer("batch_normalization").output_shape() == Shape{128, 74, 74});
+  CHECK(model.layer_inputs("conv2d") == std::vector<std::string>{"block1_conv2_act"});
+  CHECK(model.layer_inputs("add") ==
+        std::vector<std::string>{"block2_pool", "batch_normalization"});
+  CHECK(model.layer("add_1").output_shape() == Shape{256, 37, 37});
+  CHECK(model.layer("add_2").output_shape() == Shape{728, 19, 19});
   CHECK(model.layer("conv2d_2").config().get("strides") == "2x2");
   CHECK(parameter_shape(model, "conv2d_2") == Shape{728, 256, 1, 1});
 
   // The middle flow: eight blocks of three ReLU - separable conv - BN around an identity.
-  CHECK(inputs_of(model, "block5_sepconv1_act") == std::vector<std::string>{"add_2"});
-  CHECK(inputs_of(model, "add_3") == std::vector<std::string>{"block5_sepconv3_bn", "add_2"});
-  CHECK(inputs_of(model, "add_10") == std::vector<std::string>{"block12_sepconv3_bn", "add_9"});
-  CHECK(shape_of(model, "add_10") == Shape{728, 19, 19});
+  CHECK(model.layer_inputs("block5_sepconv1_act") == std::vector<std::string>{"add_2"});
+  CHECK(model.layer_inputs("add_3") == std::vector<std::string>{"block5_sepconv3_bn", "add_2"});
+  CHECK(model.layer_inputs("add_10") == std::vector<std::string>{"block12_sepconv3_bn", "add_9"});
+  CHECK(model.layer("add_10").output_shape() == Shape{728, 19, 19});
 
   // The exit flow: block13 (728 then 1024 channels, projected by conv2d_3), block14, the top.
-  CHECK(inputs_of(model, "add_11") ==
+  CHECK(model.layer_inputs("add_11") ==
         std::vector<std::string>{"block13_pool", "batch_normalization_3"});
-  CHECK(shape_of(model, "add_11") == Shape{1024, 10, 10});
-  CHECK(shape_of(model, "block14_sepconv1_act") == Shape{1536, 10, 10});
-  CHECK(shape_of(model, "block14_sepconv2_act") == Shape{2048, 10, 10});
-  CHECK(inputs_of(model, "avg_pool") == std::vector<std::string>{"block14_sepconv2_act"});
-  CHECK(inputs_of(model, "predictions") == std::vector<std::string>{"avg_pool"});
+  CHECK(model.layer("add_11").output_shape() == Shape{1024, 10, 10});
+  CHECK(model.layer("block14_sepconv1_act").output_shape() == Shape{1536, 10, 10});
+  CHECK(model.layer("block14_sepconv2_act").output_shape() == Shape{2048, 10, 10});
+  CHECK(model.layer_inputs("avg_pool") == std::vector<std::string>{"block14_sepconv2_act"});
+  CHECK(model.layer_inputs("predictions") == std::vector<std::string>{"avg_pool"});
   CHECK(count_kind(model, "Add") == 12);
   CHECK(count_kind(model, "SeparableConv2D") == 34);
   CHECK(count_kind(model, "BatchNormalization") == 40);

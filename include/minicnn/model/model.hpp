@@ -199,6 +199,51 @@ class Model {
       names.push_back(graph_.vertex(input).name);
     return names;
   }
+  std::vector<std::string> layer_inputs(const std::string& name) const {
+    const Index v = graph_.find(name);
+    if (v < 0 || graph_.is_input(v)) fail(who("layer_inputs"), ": no layer is named '", name, "'");
+    return layer_inputs(layer_position(v));
+  }
+
+  // The model from this one's input to the output of the layer `name`, sharing its layers (Keras's
+  // Model(inputs=base.input, outputs=base.get_layer(name).output)): the same weights, so that
+  // training either model changes both, and the same frozen flags. It holds only `name` and the
+  // layers it depends on, so its predict() runs just those: features from a backbone, computed
+  // once and fed to a new head. Its loss is not set; it is built.
+  //   Model<float> features = resnet.sub_model("avgpool");  // (N, 2048) from (N, 3, 224, 224)
+  Model sub_model(const std::string& name, std::string model_name = "model") const {
+    check_built("sub_model");
+    const Index last = graph_.find(name);
+    if (last < 0 || graph_.is_input(last))
+      fail(who("sub_model"), ": no layer is named '", name, "'");
+    std::vector<char> needed(static_cast<std::size_t>(graph_.size()), 0);
+    needed[static_cast<std::size_t>(last)] = 1;
+    for (Index v = last; v >= 0; --v)
+      if (needed[static_cast<std::size_t>(v)])
+        for (Index input : graph_.vertex(v).inputs)
+          needed[static_cast<std::size_t>(input)] = 1;
+    Model result("Model", std::move(model_name));
+    std::vector<Index> vertex_in_result(static_cast<std::size_t>(graph_.size()), -1);
+    for (Index v = 0; v <= last; ++v) {
+      if (!needed[static_cast<std::size_t>(v)]) continue;
+      const auto& vertex = graph_.vertex(v);
+      Index copy;
+      if (vertex.layer == nullptr) {
+        copy = result.graph_.add_input(vertex.name, vertex.shape);
+      } else {
+        std::vector<Index> inputs;
+        for (Index input : vertex.inputs)
+          inputs.push_back(vertex_in_result[static_cast<std::size_t>(input)]);
+        copy = result.graph_.add_layer(vertex.layer, std::move(inputs));
+        result.layer_vertices_.push_back(copy);
+      }
+      vertex_in_result[static_cast<std::size_t>(v)] = copy;
+    }
+    result.graph_.build_shared(vertex_in_result[static_cast<std::size_t>(last)],
+                               result.who("sub_model").c_str());
+    result.finish_build();
+    return result;
+  }
 
   // Every layer's parameters, trainable and not, frozen or not, layer by layer in the layers'
   // order: what checkpoints hold.
