@@ -11,6 +11,7 @@
 #include "minicnn/layers/global_average_pooling2d.hpp"
 #include "minicnn/losses/cross_entropy.hpp"
 #include "minicnn/models.hpp"
+#include "minicnn/models/resnet.hpp"
 #include "minicnn/optimizers/adam.hpp"
 #include "minicnn/optimizers/rmsprop.hpp"
 #include "minicnn/optimizers/sgd.hpp"
@@ -79,6 +80,26 @@ TEST_CASE("A steady-state training step allocates nothing, on a residual graph")
   before = testing::allocations.load();
   const Tensor<float> probabilities = model.predict(x, kBatch);
   CHECK(testing::allocations.load() - before == 1);  // the returned tensor's storage
+}
+
+TEST_CASE("A steady-state training step allocates nothing, on the CIFAR ResNet-20") {
+  // He et al.'s 20 layers: 9 residual blocks, two of them with a projection shortcut (option B),
+  // BatchNorm after every convolution, in training mode.
+  Model<float> model = cifar_resnet<float>(20, 10, true, {3, 32, 32}, 1);
+  model.set_loss(std::make_unique<SparseCategoricalCrossentropy<float>>());
+  constexpr Index kBatch = 4;
+  Tensor<float> x({kBatch, 3, 32, 32}), y({kBatch});
+  Random random(2);
+  x.fill_uniform(random, 0.0f, 1.0f);
+  for (Index n = 0; n < kBatch; ++n)
+    y[n] = static_cast<float>(n);
+  SGD<float> sgd(0.1, 0.9);
+  model.train_on_batch(x, y, sgd);
+  model.train_on_batch(x, y, sgd);
+  const long before = testing::allocations.load();
+  model.train_on_batch(x, y, sgd);
+  model.train_on_batch(x, y, sgd);
+  CHECK(testing::allocations.load() - before == 0);
 }
 
 TEST_CASE("A steady-state training step allocates nothing, on every reference model") {
