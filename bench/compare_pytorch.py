@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """minicnn against PyTorch CPU, side by side (docs/performance.md).
 
-Runs the five reference models (bench/reference_models.hpp) in both frameworks: the same layers,
-batch 64, Adam on sparse cross-entropy, random data held in memory, the same thread count.
+Runs the five reference models (bench/reference_models.hpp, batch 64) and the graph models
+(bench/graph_models.hpp: ResNet-20 on CIFAR trained at batch 128, ResNet-50 on 224x224 inferring
+at batch 8) in both frameworks: the same layers, Adam on sparse cross-entropy, random data held in
+memory, the same thread count.
 Each measurement is a fresh process (the C++ driver minicnn_throughput, or this script in
 --worker mode), minicnn and PyTorch alternate, and their order flips every repeat, so that a
 change in the machine's load hits both sides alike. Prints one Markdown table of medians:
@@ -23,7 +25,11 @@ import subprocess
 import sys
 import time
 
-MODELS = ["mnist_model1", "mnist_model4", "lenet5", "cifar10_basic", "cifar100_coarse_first"]
+REFERENCE_MODELS = ["mnist_model1", "mnist_model4", "lenet5", "cifar10_basic",
+                    "cifar100_coarse_first"]
+# name: (batch, whether training is measured), as bench/graph_models.hpp has them.
+GRAPH_MODELS = {"resnet20": (128, True), "resnet50": (8, False)}
+MODELS = REFERENCE_MODELS + list(GRAPH_MODELS)
 
 
 def peak_rss_mib():
@@ -64,15 +70,55 @@ def build_model(torch, name):
             nn.MaxPool2d(2), nn.Dropout(0.2), nn.Conv2d(16, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
             nn.Flatten(), nn.Linear(6 * 6 * 32, 500), nn.ReLU(), nn.Dropout(0.2),
             nn.Linear(500, 20))
+    if name == "resnet20":
+        return cifar_resnet(torch, 20)
+    if name == "resnet50":  # what minicnn's resnet50 copies, layer for layer
+        import torchvision
+        return torchvision.models.resnet50()
     raise SystemExit(f"unknown model {name}")
 
 
+def cifar_resnet(torch, depth, classes=10):
+    """The twin of minicnn's cifar_resnet (tests/test_zoo_graphs.cpp holds its counts): He et al.'s
+    CIFAR ResNet with projection shortcuts (option B) where the width doubles."""
+    nn = torch.nn
+
+    def conv_bn(i, o, k, s):
+        return [nn.Conv2d(i, o, k, s, k // 2, bias=False), nn.BatchNorm2d(o)]
+
+    class Block(nn.Module):
+        def __init__(self, i, o, stride):
+            super().__init__()
+            self.body = nn.Sequential(*conv_bn(i, o, 3, stride), nn.ReLU(), *conv_bn(o, o, 3, 1))
+            self.down = nn.Sequential(*conv_bn(i, o, 1, stride)) if i != o else nn.Identity()
+
+        def forward(self, x):
+            return (self.body(x) + self.down(x)).relu()
+
+    n, layers, i = (depth - 2) // 6, conv_bn(3, 16, 3, 1) + [nn.ReLU()], 16
+    for o in (16, 32, 64):
+        for b in range(n):
+            layers.append(Block(i, o, 2 if b == 0 and o != 16 else 1))
+            i = o
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, classes))
+
+
 def sample_shape(name):
+    if name == "resnet50":
+        return (3, 224, 224)
     return (1, 28, 28) if name.startswith("mnist") else (3, 32, 32)
 
 
 def classes(name):
-    return 20 if name == "cifar100_coarse_first" else 10
+    return {"cifar100_coarse_first": 20, "resnet50": 1000}.get(name, 10)
+
+
+def default_batch(name):
+    return GRAPH_MODELS[name][0] if name in GRAPH_MODELS else 64
+
+
+def trains(name):
+    return GRAPH_MODELS[name][1] if name in GRAPH_MODELS else True
 
 
 def batches_per_second(step, warmup, min_steps, min_seconds):
@@ -114,12 +160,15 @@ def worker(args):
             torch.softmax(model(data[i % 4][0]), dim=1)  # minicnn's predict ends with Softmax
 
     model.train()
-    train = batches_per_second(train_step, args.warmup, args.min_steps, args.seconds)
+    train = None
+    if trains(args.model):
+        train = batches_per_second(train_step, args.warmup, args.min_steps, args.seconds)
     model.eval()
     inference = batches_per_second(inference_batch, args.warmup, args.min_steps, args.seconds)
     print(json.dumps({
         "framework": "pytorch", "model": args.model, "threads": args.threads,
-        "batch": args.batch, "train_images_per_second": round(train * args.batch, 1),
+        "batch": args.batch,
+        "train_images_per_second": None if train is None else round(train * args.batch, 1),
         "inference_images_per_second": round(inference * args.batch, 1),
         "startup_rss_mib": round(startup_rss, 1), "peak_rss_mib": round(peak_rss_mib(), 1),
         "torch_version": torch.__version__}))
@@ -134,12 +183,13 @@ def run_json(command, threads):
 
 
 def compare(args):
-    common = ["--batch", str(args.batch), "--seconds", str(args.seconds),
-              "--min-steps", str(args.min_steps), "--warmup", str(args.warmup)]
     runs = {}  # (model, threads, framework) -> list of results
     for repeat in range(args.repeats):
         for threads in args.threads:
             for model in args.models:
+                batch = args.batch or default_batch(model)
+                common = ["--batch", str(batch), "--seconds", str(args.seconds),
+                          "--min-steps", str(args.min_steps), "--warmup", str(args.warmup)]
                 sides = {
                     "minicnn": [args.driver, "--model", model, "--threads", str(threads)] + common,
                     "pytorch": [sys.executable, os.path.abspath(__file__), "--worker",
@@ -155,21 +205,25 @@ def compare(args):
 
 
 def median(results, key):
-    return statistics.median(r[key] for r in results)
+    values = [r[key] for r in results]
+    return None if None in values else statistics.median(values)
 
 
 def table(args, runs):
     lines = [
-        "| model | threads | train img/s minicnn | train img/s PyTorch | train ratio "
+        "| model | batch | threads | train img/s minicnn | train img/s PyTorch | train ratio "
         "| inference img/s minicnn | inference img/s PyTorch | inference ratio "
         "| peak RSS MiB minicnn | peak RSS MiB PyTorch (at start-up) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for model in args.models:
         for threads in args.threads:
             ours, theirs = runs[(model, threads, "minicnn")], runs[(model, threads, "pytorch")]
-            row = [model, str(threads)]
+            row = [model, str(ours[0]["batch"]), str(threads)]
             for key in ("train_images_per_second", "inference_images_per_second"):
                 a, b = median(ours, key), median(theirs, key)
+                if a is None or b is None:  # a workload of inference only
+                    row += ["-", "-", "-"]
+                    continue
                 row += [f"{a:,.0f}", f"{b:,.0f}", f"**{a / b:.2f}x**"]
             row += [f"{median(ours, 'peak_rss_mib'):.0f}",
                     f"{median(theirs, 'peak_rss_mib'):.0f} ({median(theirs, 'startup_rss_mib'):.0f})"]
@@ -182,7 +236,9 @@ def main():
     parser.add_argument("--driver", help="path of minicnn_throughput (bench/model_throughput.cpp)")
     parser.add_argument("--models", nargs="+", default=MODELS, choices=MODELS)
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
-    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--batch", type=int, default=0,
+                        help="images per batch; 0: each model's workload (64, resnet20 128, "
+                             "resnet50 8)")
     parser.add_argument("--seconds", type=float, default=5.0,
                         help="minimum timed seconds per phase and run")
     parser.add_argument("--min-steps", type=int, default=5)
@@ -199,7 +255,7 @@ def main():
         parser.error("--driver is required")
     runs = compare(args)
     version = next(r for k, v in runs.items() if k[2] == "pytorch" for r in v)["torch_version"]
-    print(f"minicnn vs PyTorch {version}, batch {args.batch}, Adam, "
+    print(f"minicnn vs PyTorch {version}, Adam, "
           f"medians of {args.repeats} alternating runs of >= {args.seconds:g} s per phase\n")
     print(table(args, runs))
 

@@ -1,14 +1,17 @@
 // minicnn's half of the side-by-side comparison with PyTorch (bench/compare_pytorch.py runs it
-// alternately with its PyTorch twin): one reference model, training steps and inference batches
-// on data held in memory, timed on the wall clock, reported as one JSON line:
+// alternately with its PyTorch twin): one model, training steps and inference batches on data held
+// in memory, timed on the wall clock, reported as one JSON line:
 //
 //   {"framework": "minicnn", "model": "mnist_model4", "threads": 2, "batch": 64,
 //    "train_images_per_second": 1234.5, "inference_images_per_second": 4567.8,
 //    "startup_rss_mib": 4.2, "peak_rss_mib": 42.1}
 //
-// A training step is Sequential::train_on_batch with Adam (forward, loss, backward, update); an
-// inference batch is Sequential::predict. Warm-up steps (buffers sized, Adam's slots created) are
-// not timed; then steps run until --seconds have passed and at least --min-steps were made.
+// The models are the five reference models (bench/reference_models.hpp, batch 64) and the graph
+// models (bench/graph_models.hpp, each with its own batch; ResNet-50 reports only inference and
+// "train_images_per_second": null). A training step is Model::train_on_batch with Adam (forward,
+// loss, backward, update); an inference batch is Model::predict. Warm-up steps (buffers sized,
+// Adam's slots created) are not timed; then steps run until --seconds have passed and at least
+// --min-steps were made.
 #include <omp.h>
 #include <sys/resource.h>
 
@@ -17,6 +20,7 @@
 #include <iostream>
 
 #include "common/command_line.hpp"
+#include "graph_models.hpp"
 #include "reference_models.hpp"
 
 namespace {
@@ -56,47 +60,70 @@ int main(int argc, char** argv) try {
                             "Training and inference images/s of one reference model "
                             "(bench/reference_models.hpp), printed as one JSON line.");
   cli.option("model", "mnist_model4",
-             "mnist_model1, mnist_model4, lenet5, cifar10_basic or cifar100_coarse_first")
+             "a reference model (mnist_model1, mnist_model4, lenet5, cifar10_basic, "
+             "cifar100_coarse_first) or a graph model (resnet20, resnet50)")
       .option("threads", "1", "OpenMP threads")
-      .option("batch", "64", "images per batch")
+      .option("batch", "0",
+              "images per batch; 0: the model's workload (64, resnet20 128, resnet50 8)")
       .option("seconds", "5", "minimum timed seconds per phase (training, inference)")
       .option("min-steps", "5", "minimum timed batches per phase")
       .option("warmup", "3", "untimed batches before each phase");
   if (!cli.parse(argc, argv)) return 0;
 
   const std::string name = cli.get("model");
-  const bench::ReferenceModel* reference = nullptr;
-  for (const auto& r : bench::reference_models())
-    if (r.name == name) reference = &r;
-  if (reference == nullptr) fail("minicnn_throughput: unknown reference model '", name, "'");
   const int threads = static_cast<int>(cli.get_int("threads"));
-  const Index batch = cli.get_int("batch");
-  if (threads < 1 || batch < 1)
-    fail("minicnn_throughput: expected --threads >= 1 and --batch >= 1");
+  Index batch = cli.get_int("batch");
+  if (threads < 1 || batch < 0)
+    fail("minicnn_throughput: expected --threads >= 1 and --batch >= 0");
   omp_set_num_threads(threads);
 
-  Sequential<float> model = bench::build_reference_model<float>(*reference, 42);
+  // A reference model (a Sequential of the zoo) or a graph model, with its workload.
+  std::unique_ptr<Model<float>> model;
+  Shape input;
+  Index classes = 0;
+  bool trains = true;
+  for (const auto& r : bench::reference_models())
+    if (r.name == name) {
+      model = std::make_unique<Sequential<float>>(bench::build_reference_model<float>(r, 42));
+      input = zoo_model<float>(name).input;
+      classes = r.classes;
+      batch = batch == 0 ? 64 : batch;
+    }
+  for (const auto& g : bench::graph_models())
+    if (g.name == name) {
+      model = bench::build_graph_model(g, 42);
+      input = g.input;
+      classes = g.classes;
+      trains = g.trains;
+      batch = batch == 0 ? g.batch : batch;
+    }
+  if (model == nullptr) fail("minicnn_throughput: unknown model '", name, "'");
   constexpr Index kBatches = 4;  // cycled through, so that caches do not hold one batch only
-  const bench::SyntheticBatches<float> data(zoo_model<float>(name).input, reference->classes, batch,
-                                            kBatches, 7);
+  const bench::SyntheticBatches<float> data(input, classes, batch, kBatches, 7);
   Adam<float> adam;
   const long long warmup = cli.get_int("warmup"), min_steps = cli.get_int("min-steps");
   const double seconds = cli.get_double("seconds");
 
-  const double train = batches_per_second(
-      [&](long long i) {
-        model.train_on_batch(data.inputs[i % kBatches], data.labels[i % kBatches], adam);
-      },
-      warmup, min_steps, seconds);
+  const double train = trains ? batches_per_second(
+                                    [&](long long i) {
+                                      model->train_on_batch(data.inputs[i % kBatches],
+                                                            data.labels[i % kBatches], adam);
+                                    },
+                                    warmup, min_steps, seconds)
+                              : 0.0;
   const double inference =
-      batches_per_second([&](long long i) { model.predict(data.inputs[i % kBatches], batch); },
+      batches_per_second([&](long long i) { model->predict(data.inputs[i % kBatches], batch); },
                          warmup, min_steps, seconds);
 
+  // A workload without training reports null there.
+  char train_text[32] = "null";
+  if (trains)
+    std::snprintf(train_text, sizeof train_text, "%.1f", train * static_cast<double>(batch));
   std::printf(
       "{\"framework\": \"minicnn\", \"model\": \"%s\", \"threads\": %d, \"batch\": %lld, "
-      "\"train_images_per_second\": %.1f, \"inference_images_per_second\": %.1f, "
+      "\"train_images_per_second\": %s, \"inference_images_per_second\": %.1f, "
       "\"startup_rss_mib\": %.1f, \"peak_rss_mib\": %.1f}\n",
-      name.c_str(), threads, static_cast<long long>(batch), train * static_cast<double>(batch),
+      name.c_str(), threads, static_cast<long long>(batch), train_text,
       inference * static_cast<double>(batch), startup_rss, peak_rss_mib());
   return 0;
 } catch (const std::exception& e) {
