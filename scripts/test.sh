@@ -22,7 +22,8 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$root/scripts/install_deps.sh"
 # chromium: test_report_html renders a report.html in headless Chromium and checks its charts.
-minicnn_install_deps chromium
+# openmpi-bin, libopenmpi-dev: the minicnn::mpi component and its tests under mpirun.
+minicnn_install_deps chromium openmpi-bin libopenmpi-dev
 
 build=${MINICNN_BUILD_DIR:-$root/build-test}
 jobs=${MINICNN_JOBS:-$(nproc)}
