@@ -183,6 +183,40 @@ TEST_CASE("Checkpoints are written by rank 0 alone, and load") {
   }
 }
 
+TEST_CASE("Resuming from rank 0's checkpoint gives the weights of the uninterrupted run") {
+  MpiCollective world;
+  const Problem problem;
+  // Rank 0's file, its path sent to every rank (one machine: they share the file system).
+  testing::TempDir dir;
+  std::string path = dir / "last.mcnn";
+  std::vector<char> name(path.begin(), path.end());
+  name.resize(512, '\0');
+  world.broadcast(name.data(), name.size());
+  path = name.data();
+
+  Sequential<float> whole = make_model(Kind::plain);
+  Adam<float> adam_whole;
+  whole.fit(problem.x, problem.y, adam_whole, problem.options(&world));  // epochs 1..3
+
+  Sequential<float> first = make_model(Kind::plain);
+  Adam<float> adam_first;
+  ModelCheckpoint<float> checkpoint(path);
+  FitOptions<float> options = problem.options(&world);
+  options.epochs = 2;
+  options.callbacks = {&checkpoint};
+  // fit() returns on no rank before rank 0 has saved: the ranks meet after the callbacks.
+  first.fit(problem.x, problem.y, adam_first, options);
+
+  Sequential<float> resumed = make_model(Kind::plain);
+  Adam<float> adam_resumed;
+  options = problem.options(&world);
+  options.initial_epoch = resumed.restore(path, &adam_resumed);
+  CHECK(options.initial_epoch == 2);
+  resumed.fit(problem.x, problem.y, adam_resumed, options);  // epoch 3
+  const std::vector<float> expected = weights(whole), actual = weights(resumed);
+  CHECK(std::memcmp(expected.data(), actual.data(), expected.size() * sizeof(float)) == 0);
+}
+
 TEST_CASE("A rank whose model differs from rank 0's: every rank gets an Error, none hangs") {
   MpiCollective world;
   const Problem problem;
