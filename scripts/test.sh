@@ -23,8 +23,9 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$root/scripts/install_deps.sh"
 # chromium: test_report_html renders a report.html in headless Chromium and checks its charts.
 # libonnx-dev, libprotobuf-dev: the minicnn::onnx component; libonnx-testdata: ONNX's own
-# conformance cases, which its tests run.
-minicnn_install_deps chromium libonnx-dev libprotobuf-dev libonnx-testdata
+# conformance cases, which its tests run. openmpi-bin, libopenmpi-dev: the minicnn::mpi component
+# and its tests under mpirun.
+minicnn_install_deps chromium libonnx-dev libprotobuf-dev libonnx-testdata openmpi-bin libopenmpi-dev
 
 build=${MINICNN_BUILD_DIR:-$root/build-test}
 jobs=${MINICNN_JOBS:-$(nproc)}

@@ -9,12 +9,13 @@
 #include <iostream>
 
 #include "common/command_line.hpp"
+#include "common/job.hpp"
 #include "common/training.hpp"
 #include "minicnn/minicnn.hpp"
 
 using namespace minicnn;
 
-int run(int argc, char** argv) {
+int run(const examples::Job& job, int argc, char** argv) {
   examples::CommandLine cli(
       "cifar10",
       examples::with_model_list("Trains a named CNN on CIFAR-10 (scripts/fetch_data.sh cifar10)."));
@@ -25,14 +26,15 @@ int run(int argc, char** argv) {
 
   const Dataset train = load_cifar10(cli.get("data-dir"), Split::train);
   const Dataset test = load_cifar10(cli.get("data-dir"), Split::test);
-  return examples::train_and_report(cli, examples::command(argc, argv), "CIFAR-10", train, test);
+  return examples::train_and_report(job, cli, examples::command(argc, argv), "CIFAR-10", train,
+                                    test);
 }
 
 int main(int argc, char** argv) {
+  examples::Job job(argc, argv);  // one of the ranks when started by mpirun
   try {
-    return run(argc, argv);
+    return run(job, argc, argv);
   } catch (const std::exception& error) {
-    std::cerr << "cifar10: " << error.what() << '\n';
-    return 1;
+    return job.fail("cifar10", error);
   }
 }

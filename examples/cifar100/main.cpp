@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "common/command_line.hpp"
+#include "common/job.hpp"
 #include "common/training.hpp"
 #include "minicnn/minicnn.hpp"
 
@@ -20,7 +21,7 @@ CifarLabels parse_labels(const std::string& text) {
   fail("cifar100: --labels expects coarse or fine, got '", text, "'");
 }
 
-int run(int argc, char** argv) {
+int run(const examples::Job& job, int argc, char** argv) {
   examples::CommandLine cli(
       "cifar100", examples::with_model_list(
                       "Trains a named model on CIFAR-100 (scripts/fetch_data.sh cifar100)."));
@@ -33,15 +34,15 @@ int run(int argc, char** argv) {
   const CifarLabels labels = parse_labels(cli.get("labels"));
   const Dataset train = load_cifar100(cli.get("data-dir"), Split::train, labels);
   const Dataset test = load_cifar100(cli.get("data-dir"), Split::test, labels);
-  return examples::train_and_report(cli, examples::command(argc, argv),
+  return examples::train_and_report(job, cli, examples::command(argc, argv),
                                     "CIFAR-100 (" + cli.get("labels") + " labels)", train, test);
 }
 
 int main(int argc, char** argv) {
+  examples::Job job(argc, argv);  // one of the ranks when started by mpirun
   try {
-    return run(argc, argv);
+    return run(job, argc, argv);
   } catch (const std::exception& error) {
-    std::cerr << "cifar100: " << error.what() << '\n';
-    return 1;
+    return job.fail("cifar100", error);
   }
 }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/command_line.hpp"
+#include "common/job.hpp"
 #include "minicnn/data/augmentation.hpp"
 #include "minicnn/minicnn.hpp"
 #include "minicnn/models.hpp"
@@ -171,8 +172,16 @@ struct TrainingRun {
   minicnn::Sequential<float>::Evaluation evaluation;
   std::string model_name, augmentation;
   int threads = 0;
+  int ranks = 1;  // processes training together (mpirun -np)
   double train_seconds = 0, evaluation_seconds = 0, wall_seconds = 0;
 };
+
+// "4 OpenMP threads", and " x 2 MPI ranks" for a distributed run.
+inline std::string parallelism(const TrainingRun& run) {
+  std::string text = std::to_string(run.threads) + " OpenMP threads";
+  if (run.ranks > 1) text += " x " + std::to_string(run.ranks) + " MPI ranks";
+  return text;
+}
 
 // The optimizer, batch size, validation split, seed and augmentation, in one line.
 inline std::string setup_text(const TrainingRun& run) {
@@ -189,8 +198,8 @@ inline void write_markdown_report(const TrainingRun& run) {
   std::ostringstream report;
   report << "# " << run.dataset_name << ": " << run.model_name << "\n\n"
          << "Command: `" << run.command_text << "`\n\n"
-         << "Machine: " << cpu_name() << ", " << run.threads
-         << " OpenMP threads; compiler: " << compiler_name() << "\n\n"
+         << "Machine: " << cpu_name() << ", " << parallelism(run)
+         << "; compiler: " << compiler_name() << "\n\n"
          << "## Result\n\n"
          << "| test accuracy | test loss | epochs | training seconds | wall seconds |\n"
          << "| --- | --- | --- | --- | --- |\n"
@@ -218,7 +227,7 @@ inline minicnn::RunReportFiles write_html_report(const TrainingRun& run) {
   RunSummary summary;
   summary.title = run.dataset_name + ": " + run.model_name;
   summary.setup = {{"command", run.command_text},
-                   {"machine", cpu_name() + ", " + std::to_string(run.threads) + " OpenMP threads"},
+                   {"machine", cpu_name() + ", " + parallelism(run)},
                    {"compiler", compiler_name()},
                    {"optimizer", setup_text(run)}};
   summary.test_loss = run.evaluation.loss;
@@ -266,7 +275,11 @@ inline void write_augmentation_preview(const CommandLine& cli, const minicnn::Da
 // saves the model, the last checkpoint and the history under --out, and writes the reports
 // (report.md, report.html and its PNG files).
 // Epochs, batch size, optimizer and augmentation follow recipe().
-inline int train_and_report(const CommandLine& cli, const std::string& command_text,
+//
+// In a job of K ranks (job.hpp), every rank trains (the batch size is the global one: each rank
+// takes its share of every batch) and rank 0 alone prints, evaluates and writes the files; every
+// rank reads --resume, so on several machines the file must be where each can read it.
+inline int train_and_report(const Job& job, const CommandLine& cli, const std::string& command_text,
                             const std::string& dataset_name, const minicnn::Dataset& train,
                             const minicnn::Dataset& test) {
   using namespace minicnn;
@@ -274,14 +287,16 @@ inline int train_and_report(const CommandLine& cli, const std::string& command_t
   if (cli.get_int("threads") > 0) omp_set_num_threads(static_cast<int>(cli.get_int("threads")));
   const int threads = omp_get_max_threads();
   const std::filesystem::path out = cli.get("out");
-  std::filesystem::create_directories(out);
+  if (job.root()) std::filesystem::create_directories(out);
+  std::ostream silent(nullptr);  // discards what the other ranks would print
+  std::ostream& log = job.root() ? std::cout : silent;
 
   const Recipe plan = recipe(cli);
   Sequential<float> model = make_model(cli.get("model"), train.classes, plan.augmentation);
   model.build(train.sample_shape(), static_cast<std::uint64_t>(cli.get_int("seed")));
   model.set_loss(std::make_unique<SparseCategoricalCrossentropy<float>>());
   auto optimizer = make_optimizer(plan.optimizer, cli.get("lr"), cli);
-  std::cout << model.summary() << '\n';
+  log << model.summary() << '\n';
 
   FitOptions<float> options;
   options.epochs = plan.epochs;
@@ -290,18 +305,20 @@ inline int train_and_report(const CommandLine& cli, const std::string& command_t
   options.validation_split = cli.get_double("validation-split");
   if (!cli.get("resume").empty()) {
     options.initial_epoch = model.restore(cli.get("resume"), optimizer.get());
-    std::cout << "Resuming after epoch " << options.initial_epoch << " from " << cli.get("resume")
-              << '\n';
+    log << "Resuming after epoch " << options.initial_epoch << " from " << cli.get("resume")
+        << '\n';
   }
-  if (plan.augmentation.active()) write_augmentation_preview(cli, train, plan);
-  ModelCheckpoint<float> last((out / "last.mcnn").string());
+  if (plan.augmentation.active() && job.root()) write_augmentation_preview(cli, train, plan);
+  ModelCheckpoint<float> last((out / "last.mcnn").string());  // written by rank 0 only
   options.callbacks = {&last};
+  options.collective = job.collective();
 
   const auto scale = Normalization<float>::scale();
   const auto train_start = std::chrono::steady_clock::now();
   const History history = model.fit(Samples<float>(train, scale), *optimizer, options);
   const double train_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - train_start).count();
+  if (!job.root()) return history.interrupted ? 130 : 0;  // rank 0 evaluates and reports
   history.write_csv((out / "history.csv").string());
   history.write_json((out / "history.json").string());
   if (history.interrupted) {
@@ -326,7 +343,8 @@ inline int train_and_report(const CommandLine& cli, const std::string& command_t
 
   TrainingRun run;
   run.dataset_name = dataset_name;
-  run.command_text = command_text;
+  run.command_text =
+      (job.size() > 1 ? "mpirun -np " + std::to_string(job.size()) + " " : "") + command_text;
   run.out = out;
   run.model = &model;
   run.optimizer = optimizer.get();
@@ -337,6 +355,7 @@ inline int train_and_report(const CommandLine& cli, const std::string& command_t
   run.model_name = cli.get("model");
   run.augmentation = plan.augmentation_text;
   run.threads = threads;
+  run.ranks = job.size();
   run.train_seconds = train_seconds;
   run.evaluation_seconds = test_seconds;
   run.wall_seconds = wall_seconds;

@@ -8,12 +8,13 @@
 #include <iostream>
 
 #include "common/command_line.hpp"
+#include "common/job.hpp"
 #include "common/training.hpp"
 #include "minicnn/minicnn.hpp"
 
 using namespace minicnn;
 
-int run(int argc, char** argv) {
+int run(const examples::Job& job, int argc, char** argv) {
   examples::CommandLine cli(
       "fashion_mnist",
       examples::with_model_list(
@@ -25,15 +26,15 @@ int run(int argc, char** argv) {
 
   const Dataset train = load_fashion_mnist(cli.get("data-dir"), Split::train);
   const Dataset test = load_fashion_mnist(cli.get("data-dir"), Split::test);
-  return examples::train_and_report(cli, examples::command(argc, argv), "Fashion-MNIST", train,
+  return examples::train_and_report(job, cli, examples::command(argc, argv), "Fashion-MNIST", train,
                                     test);
 }
 
 int main(int argc, char** argv) {
+  examples::Job job(argc, argv);  // one of the ranks when started by mpirun
   try {
-    return run(argc, argv);
+    return run(job, argc, argv);
   } catch (const std::exception& error) {
-    std::cerr << "fashion_mnist: " << error.what() << '\n';
-    return 1;
+    return job.fail("fashion_mnist", error);
   }
 }

@@ -1,6 +1,7 @@
 // mnist: trains a named CNN on MNIST and reports how it did.
 //
 //   mnist --model mnist_cnn --epochs 5 --out runs/mnist
+//   mpirun -np 2 mnist --threads 1 ...   the same training on 2 processes (docs/distributed.md)
 //
 // Prints the model summary, trains with a progress bar (one line per epoch when the output is
 // not a terminal), evaluates on the 10,000 test images, and writes into --out:
@@ -20,12 +21,13 @@
 #include <iostream>
 
 #include "common/command_line.hpp"
+#include "common/job.hpp"
 #include "common/training.hpp"
 #include "minicnn/minicnn.hpp"
 
 using namespace minicnn;
 
-int run(int argc, char** argv) {
+int run(const examples::Job& job, int argc, char** argv) {
   examples::CommandLine cli(
       "mnist",
       examples::with_model_list("Trains a named CNN on MNIST (scripts/fetch_data.sh mnist)."));
@@ -36,14 +38,14 @@ int run(int argc, char** argv) {
 
   const Dataset train = load_mnist(cli.get("data-dir"), Split::train);
   const Dataset test = load_mnist(cli.get("data-dir"), Split::test);
-  return examples::train_and_report(cli, examples::command(argc, argv), "MNIST", train, test);
+  return examples::train_and_report(job, cli, examples::command(argc, argv), "MNIST", train, test);
 }
 
 int main(int argc, char** argv) {
+  examples::Job job(argc, argv);  // one of the ranks when started by mpirun
   try {
-    return run(argc, argv);
+    return run(job, argc, argv);
   } catch (const std::exception& error) {
-    std::cerr << "mnist: " << error.what() << '\n';
-    return 1;
+    return job.fail("mnist", error);
   }
 }

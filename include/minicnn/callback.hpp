@@ -50,6 +50,12 @@ class Callback {
     return false;
   }
   virtual void on_train_end(Model<T>& /*model*/, Optimizer<T>& /*optimizer*/) {}
+
+  // In a distributed fit (distributed/data_parallel.hpp), true when only rank 0 runs this
+  // callback: those that write files (ModelCheckpoint), so that a file is written once. The others
+  // run on every rank, which all see the same figures and so decide alike (early stopping,
+  // learning-rate schedules).
+  virtual bool rank_zero_only() const { return false; }
 };
 
 }  // namespace minicnn

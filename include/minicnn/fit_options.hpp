@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "minicnn/callback.hpp"
+#include "minicnn/distributed/collective.hpp"
 #include "minicnn/progress_bar.hpp"
 #include "minicnn/samples.hpp"
 
@@ -35,6 +36,13 @@ struct FitOptions {
   std::ostream* output = &std::cout;  // where the progress goes; tests pass a stringstream
 
   std::vector<Callback<T>*> callbacks;  // not owned; called in this order
+
+  // Data-parallel training over the ranks of a group of processes (not owned; null: this process
+  // alone). Every rank calls fit() with the same model, data and options; each batch is split
+  // between the ranks and their gradients averaged (distributed/data_parallel.hpp); rank 0 alone
+  // prints progress and runs the callbacks that write files. MpiCollective
+  // (distributed/mpi_collective.hpp, the minicnn::mpi component) is the one for mpirun.
+  Collective* collective = nullptr;
 };
 
 }  // namespace minicnn

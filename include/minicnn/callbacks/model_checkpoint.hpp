@@ -13,7 +13,8 @@
 // has seen (MetricMonitor, no min_delta, as Keras); the metric is not read otherwise. That best
 // value lives in the callback, as in Keras: it carries over between fit() calls of one process but
 // is not in the checkpoint, so a resumed run saves again after its first epoch. Files are written
-// atomically (atomic_file.hpp): a crash during a save leaves the previous file whole.
+// atomically (atomic_file.hpp): a crash during a save leaves the previous file whole. In a
+// distributed fit only rank 0 saves (every rank holds the same weights).
 #pragma once
 
 #include <string>
@@ -43,6 +44,9 @@ class ModelCheckpoint : public Callback<T> {
     model.save(last_saved_, &optimizer, logs.epoch + 1);
     return false;
   }
+
+  // In a distributed fit, rank 0 alone writes the file.
+  bool rank_zero_only() const override { return true; }
 
   // The path with its placeholder replaced for `epochs_completed`.
   std::string file_path(Index epochs_completed) const {

@@ -14,11 +14,18 @@
 //
 // A loss that is NaN or infinite stops training with an Error naming the epoch and the batch,
 // before the weights are updated with it.
+//
+// Distributed (options.collective set): the same loop on every rank, with the hooks of
+// distributed/data_parallel.hpp: rank 0's model copied to all at the start, each batch split
+// between the ranks and the gradients averaged before the step, BatchNorm's moving statistics
+// copied from rank 0 and validation figures summed at the end of each epoch; progress and the
+// callbacks that write files on rank 0 only; a stop or an interrupt on any rank stops all.
 #pragma once
 
 #include <chrono>
 #include <vector>
 
+#include "minicnn/distributed/data_parallel.hpp"
 #include "minicnn/interrupt.hpp"
 #include "minicnn/model/model.hpp"
 #include "minicnn/progress_bar.hpp"
@@ -78,15 +85,17 @@ History fit_model(Model<T>& model, const Samples<T>& data, Optimizer<T>& optimiz
   const Index batches = (samples + options.batch_size - 1) / options.batch_size;
   std::vector<Index> order(static_cast<std::size_t>(samples));
   typename Model<T>::BorrowedWorkspace validation_workspace(*model.workspace_pool_);
-  ProgressBar progress(*options.output, options.verbose);
+  DataParallel<T> parallel(options.collective);
+  parallel.start(model, optimizer, model.who("fit"));
+  ProgressBar progress(*options.output, parallel.root() ? options.verbose : Verbose::silent);
   SigintGuard sigint;
   History history;
 
   for (Callback<T>* callback : options.callbacks)
-    callback->on_train_begin(model, optimizer);
+    if (parallel.runs(*callback)) callback->on_train_begin(model, optimizer);
   for (Index epoch = options.initial_epoch; epoch < options.epochs; ++epoch) {
     for (Callback<T>* callback : options.callbacks)
-      callback->on_epoch_begin(epoch, model, optimizer);
+      if (parallel.runs(*callback)) callback->on_epoch_begin(epoch, model, optimizer);
     const auto start = std::chrono::steady_clock::now();
     EpochLogs logs;
     logs.epoch = epoch;
@@ -99,17 +108,26 @@ History fit_model(Model<T>& model, const Samples<T>& data, Optimizer<T>& optimiz
     for (Index batch = 0; batch < batches; ++batch) {
       const Index first = batch * options.batch_size;
       const Index count = std::min(options.batch_size, samples - first);
-      train.gather(order.data() + first, count, model.batch_x_, model.batch_y_);
-      Index batch_correct = 0;
-      const T loss = model.forward_backward(model.batch_x_, model.batch_y_, &batch_correct, epoch,
-                                            batch, batches);
+      // This process's part of the batch: all of it, or its shard in a distributed fit.
+      const auto shard = parallel.shard(count);
+      typename DataParallel<T>::StepFigures step;
+      if (shard.count > 0) {
+        train.gather(order.data() + first + shard.first, shard.count, model.batch_x_,
+                     model.batch_y_);
+        step.loss = model.forward_backward(model.batch_x_, model.batch_y_, &step.correct, epoch,
+                                           batch, batches);
+      } else {  // fewer samples than ranks: this rank adds nothing to the sum
+        Optimizer<T>::zero_grad(model.parameters());
+      }
+      step.interrupted = sigint.interrupted();
+      parallel.average_gradients(model.trainable_parameters(), shard.count, count, step);
       optimizer.step(model.trainable_parameters());
-      loss_sum += static_cast<double>(loss) * static_cast<double>(count);
-      correct += batch_correct;
+      loss_sum += static_cast<double>(step.loss) * static_cast<double>(count);
+      correct += step.correct;
       seen += count;
       progress.update(batch + 1, loss_sum / static_cast<double>(seen),
                       static_cast<double>(correct) / static_cast<double>(seen));
-      if (sigint.interrupted()) {
+      if (step.interrupted) {
         progress.interrupted(batch + 1);
         history.interrupted = true;
         return history;
@@ -117,9 +135,15 @@ History fit_model(Model<T>& model, const Samples<T>& data, Optimizer<T>& optimiz
     }
     logs.loss = loss_sum / static_cast<double>(seen);
     logs.accuracy = static_cast<double>(correct) / static_cast<double>(seen);
+    parallel.share_state(model);
     if (!validation.empty()) {
-      const auto figures =
-          model.evaluate_with(validation, options.batch_size, *validation_workspace);
+      // Each rank validates its shard; the figures are then combined over the ranks.
+      const auto shard = parallel.shard(validation.size());
+      typename Model<T>::Evaluation figures;
+      if (shard.count > 0)
+        figures = model.evaluate_with(validation.slice(shard.first, shard.count),
+                                      options.batch_size, *validation_workspace);
+      parallel.combine(figures.loss, figures.accuracy, shard.count, validation.size());
       logs.has_validation = true;
       logs.val_loss = figures.loss;
       logs.val_accuracy = figures.accuracy;
@@ -130,15 +154,15 @@ History fit_model(Model<T>& model, const Samples<T>& data, Optimizer<T>& optimiz
 
     bool stop = false;
     for (Callback<T>* callback : options.callbacks)
-      stop = callback->on_epoch_end(logs, model, optimizer) || stop;
-    if (sigint.interrupted()) {  // arrived during validation: this epoch was complete
+      if (parallel.runs(*callback)) stop = callback->on_epoch_end(logs, model, optimizer) || stop;
+    if (parallel.any(sigint.interrupted())) {  // arrived during validation: the epoch was complete
       history.interrupted = true;
       return history;
     }
-    if (stop) break;
+    if (parallel.any(stop)) break;
   }
   for (Callback<T>* callback : options.callbacks)
-    callback->on_train_end(model, optimizer);
+    if (parallel.runs(*callback)) callback->on_train_end(model, optimizer);
   return history;
 }
 
