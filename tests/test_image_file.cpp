@@ -2,6 +2,7 @@
 // files (data/image_file.hpp), and resizing against a reference written independently from the
 // definitions (data/image_resize.hpp). Every file is written by the test (stb_image_write).
 #include <doctest/doctest.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cmath>
@@ -163,10 +164,14 @@ TEST_CASE("Bad image files give an Error naming the file and what failed") {
                  "expected a JPEG or PNG image, got 12 bytes that are neither"));
   CHECK(contains(error("half.png", Bytes(png.begin(), png.begin() + png.size() / 2)),
                  "cannot decode its 16x16 image"));
-  CHECK(contains(error("half.jpg", Bytes(jpeg.begin(), jpeg.begin() + jpeg.size() / 2)),
+  // A JPEG cut inside its entropy-coded data, and one cut before its scan header (FF DA).
+  const unsigned char scan[] = {0xFF, 0xDA};
+  const auto data = std::search(jpeg.begin(), jpeg.end(), std::begin(scan), std::end(scan));
+  REQUIRE(data != jpeg.end());
+  CHECK(contains(error("half.jpg", Bytes(jpeg.begin(), data + (jpeg.end() - data) / 2)),
                  "cannot decode its 16x16 image"));
-  CHECK(contains(error("header-only.jpg", Bytes(jpeg.begin(), jpeg.begin() + 200)),
-                 "cannot decode its 16x16 image"));
+  CHECK(contains(error("header-only.jpg", Bytes(jpeg.begin(), data)),
+                 "cannot decode it, a corrupt JPEG with no image data (no scan)"));
   // A PNG whose header claims 10000 x 10000 pixels (bytes 16-23 of the file; stb_image does not
   // check the chunk's CRC) is refused before anything that size is allocated.
   Bytes bomb = png;
@@ -185,6 +190,51 @@ TEST_CASE("Bad image files give an Error naming the file and what failed") {
                  "expected at most 255 pixels, the header claims 16x16 = 256"));
   CHECK(contains(message_of([&] { decode_image(png.data(), png.size(), 4, "x.png"); }),
                  "image file 'x.png': expected 1 (grey) or 3 (RGB) channels"));
+}
+
+TEST_CASE("Corrupt files that would make stb_image overrun or over-allocate are refused") {
+  TempDir temp;
+  // A Huffman table of more than 256 codes: stb_image 2.27 writes past its tables on it.
+  Bytes jpeg = encode("jpg", 16, 16, 3, noise(16 * 16 * 3, 3));
+  const unsigned char marker[] = {0xFF, 0xC4};
+  const auto dht = std::search(jpeg.begin(), jpeg.end(), std::begin(marker), std::end(marker));
+  REQUIRE(dht != jpeg.end());
+  std::fill(dht + 5, dht + 21, 0x20);  // after FF C4, the length and the class: 16 counts of 32
+  const std::string corrupt = write_raw(temp / "dht.jpg", jpeg);
+  CHECK(message_of([&] { read_image(corrupt, 3); }) ==
+        "image file '" + corrupt +
+            "': cannot decode it, a corrupt JPEG with a Huffman table of more than 256 codes");
+
+  // A 1x1 PNG whose zlib stream inflates to 4 MB: stb_image would grow its buffer to hold it all.
+  const auto chunk = [](const char* type, const Bytes& data) {
+    Bytes out = {static_cast<unsigned char>(data.size() >> 24),
+                 static_cast<unsigned char>(data.size() >> 16),
+                 static_cast<unsigned char>(data.size() >> 8),
+                 static_cast<unsigned char>(data.size())};
+    out.insert(out.end(), type, type + 4);
+    out.insert(out.end(), data.begin(), data.end());
+    const auto crc = crc32(crc32(0, reinterpret_cast<const Bytef*>(type), 4), data.data(),
+                           static_cast<uInt>(data.size()));
+    for (const int shift : {24, 16, 8, 0})
+      out.push_back(static_cast<unsigned char>(crc >> shift));
+    return out;
+  };
+  const Bytes zeros(4 << 20, 0);
+  Bytes deflated(compressBound(static_cast<uLong>(zeros.size())));
+  uLongf deflated_size = static_cast<uLongf>(deflated.size());
+  REQUIRE(compress2(deflated.data(), &deflated_size, zeros.data(), static_cast<uLong>(zeros.size()),
+                    9) == Z_OK);
+  deflated.resize(deflated_size);
+  Bytes png = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  for (const Bytes& part : {chunk("IHDR", {0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0}),
+                            chunk("IDAT", deflated), chunk("IEND", {})})
+    png.insert(png.end(), part.begin(), part.end());
+  const std::string bomb = write_raw(temp / "zlib-bomb.png", png);
+  const std::string message = message_of([&] { read_image(bomb, 3); });
+  CHECK(contains(message, "image file '" + bomb +
+                              "': cannot decode its 1x1 image: stb_image "
+                              "asked for "));
+  CHECK(contains(message, "bytes at once, more than such an image needs"));
 }
 
 TEST_CASE("Resampling weights: exact box averages when shrinking, bilinear when enlarging") {
