@@ -3,6 +3,7 @@
 // that learns from such a folder. The folders are written by the test into a temporary directory,
 // PNG and JPEG files of mixed sizes and colour modes.
 #include <doctest/doctest.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -168,6 +169,21 @@ TEST_CASE("The split is seeded, disjoint, and the split of the whole folder by s
   }
 }
 
+TEST_CASE("Loading gives the same bytes whatever the number of threads") {
+  ColourFolder folder(true);
+  const int threads = omp_get_max_threads();
+  std::vector<ImageFolder> loads;
+  for (const int count : {1, 3}) {
+    omp_set_num_threads(count);
+    loads.push_back(load_image_folder(folder.dir, options_of(7, 0.25, BadImages::skip)));
+  }
+  omp_set_num_threads(threads);
+  CHECK(same(loads[0].training, loads[1].training));
+  CHECK(same(loads[0].validation, loads[1].validation));
+  CHECK(loads[0].training_files == loads[1].training_files);
+  CHECK(loads[0].report.unreadable == loads[1].report.unreadable);
+}
+
 TEST_CASE("Unreadable files and empty class folders are refused or skipped and reported") {
   ColourFolder folder(true);
   const std::string broken = folder.dir + "/red/broken.jpg", empty = folder.dir + "/empty";
@@ -282,7 +298,7 @@ TEST_CASE("A small CNN learns an image folder well above chance, and training de
   Adam<float> adam(0.01);
   FitOptions<float> options;
   options.epochs = 20;
-  options.batch_size = 10;
+  options.batch_size = 15;
   options.seed = 8;
   options.verbose = Verbose::silent;
   const auto scale = Normalization<float>::scale();
