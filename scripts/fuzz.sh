@@ -20,7 +20,7 @@ minicnn_install_deps clang libclang-rt-14-dev python3
 seconds=${1:-30}
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(fuzz_idx fuzz_cifar10 fuzz_cifar100 fuzz_checkpoint)
+[[ ${#targets[@]} -gt 0 ]] || targets=(fuzz_idx fuzz_cifar10 fuzz_cifar100 fuzz_checkpoint fuzz_image)
 dir=${MINICNN_FUZZ_DIR:-$root/build-fuzz}
 jobs=${MINICNN_FUZZ_JOBS:-1}
 cxx=${CXX_FUZZ:-clang++}
@@ -30,11 +30,15 @@ mkdir -p "$dir/bin" "$dir/logs"
 flags=(-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fopenmp=libgomp
        -fno-omit-frame-pointer -Wall -Wextra -Wpedantic
        -I"$root/include" -I"$root/fuzz" -isystem /usr/include/eigen3)
+# stb_image, which fuzz_image drives, copies zero bytes from a null pointer when a PNG's first IDAT
+# chunk is empty (memcpy(NULL, src, 0) in stbi__getn: undefined by the letter, harmless); that one
+# check is off for it, AddressSanitizer still catches any real access through a null pointer.
+declare -A extra_flags=([fuzz_image]=-fno-sanitize=nonnull-attribute)
 for target in "${targets[@]}"; do
   if [[ ! -x "$dir/bin/$target" || "$root/fuzz/$target.cpp" -nt "$dir/bin/$target" ]] ||
      [[ -n $(find "$root/include" "$root/fuzz" -name '*.hpp' -newer "$dir/bin/$target") ]]; then
     echo "building $target"
-    "$cxx" "${flags[@]}" "$root/fuzz/$target.cpp" -o "$dir/bin/$target" -lz
+    "$cxx" "${flags[@]}" ${extra_flags[$target]:-} "$root/fuzz/$target.cpp" -o "$dir/bin/$target" -lz
   fi
 done
 

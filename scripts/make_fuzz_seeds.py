@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Writes small valid seed files for the fuzz targets (fuzz/), one directory per target:
 
-    python3 scripts/make_fuzz_seeds.py OUT_DIR     ->  OUT_DIR/{idx,cifar10,cifar100,checkpoint}/
+    python3 scripts/make_fuzz_seeds.py OUT_DIR
+        ->  OUT_DIR/{idx,cifar10,cifar100,checkpoint,image}/
 
 The seeds are generated in the real formats (include/minicnn/data/idx.hpp, cifar.hpp,
-io/checkpoint_file.hpp), a few hundred bytes to a few kilobytes each, so no data set is ever
-needed or committed. Valid files let the fuzzers start past the magic numbers and checksums.
+io/checkpoint_file.hpp, and PNG and JPEG for data/image_file.hpp), a few hundred bytes to a few
+kilobytes each, so no data set is ever needed or committed. Valid files let the fuzzers start past the magic numbers and checksums.
 """
 import gzip
 import os
@@ -78,6 +79,81 @@ def checkpoint(scalar, layers, optimizer, epochs, input_shape=(3,), version=2, e
         out += u8(0)
     out += i64(epochs)
     return out + u32(zlib.crc32(out) & 0xFFFFFFFF)
+
+
+# PNG (ISO/IEC 15948): the signature, then chunks of length, type, data and CRC-32.
+def png_chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png(width, height, colour_type, depth, pixel_bytes, interlace=0, palette=None):
+    """`pixel_bytes(x, y)` gives one pixel's bytes (a whole row's for depths below 8, at x = 0).
+    Every scanline has filter type 0; interlace 1 is Adam7, pass by pass."""
+    passes = ([(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2),
+               (0, 1, 1, 2)] if interlace else [(0, 0, 1, 1)])
+    raw = b""
+    for x0, y0, dx, dy in passes:
+        xs, ys = range(x0, width, dx), range(y0, height, dy)
+        if not xs or not ys:
+            continue
+        for y in ys:
+            row = pixel_bytes(0, y) if depth < 8 else b"".join(pixel_bytes(x, y) for x in xs)
+            raw += b"\x00" + row
+    header = struct.pack(">IIBBBBB", width, height, depth, colour_type, 0, 0, interlace)
+    out = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header)
+    if palette:
+        out += png_chunk(b"PLTE", palette)
+    return out + png_chunk(b"IDAT", zlib.compress(raw)) + png_chunk(b"IEND", b"")
+
+
+# A baseline JPEG (ITU T.81) of flat blocks, written by hand (no encoder is needed): quantisation
+# table 0 all ones, one DC and one AC Huffman table that each hold a single 1-bit code '0' (DC
+# difference category 0; AC end-of-block), so every 8x8 block is the two bits '00' and the image
+# is mid-grey. `components` lists (id, horizontal and vertical sampling); the entropy-coded data
+# is 2 bits per block of every MCU, padded with 1 bits.
+def jpeg(width, height, components):
+    def segment(marker, data):
+        return b"\xff" + bytes([marker]) + struct.pack(">H", len(data) + 2) + data
+
+    out = b"\xff\xd8" + segment(0xDB, b"\x00" + bytes([1] * 64))
+    sof = struct.pack(">BHHB", 8, height, width, len(components))
+    for cid, h, v in components:
+        sof += bytes([cid, (h << 4) | v, 0])
+    out += segment(0xC0, sof)
+    one_code = bytes([1] + [0] * 15) + b"\x00"  # one code of length 1, for symbol 0
+    out += segment(0xC4, b"\x00" + one_code) + segment(0xC4, b"\x10" + one_code)
+    sos = bytes([len(components)])
+    for cid, _, _ in components:
+        sos += bytes([cid, 0x00])
+    out += segment(0xDA, sos + b"\x00\x3f\x00")
+    hmax, vmax = max(c[1] for c in components), max(c[2] for c in components)
+    mcus = -(-width // (8 * hmax)) * -(-height // (8 * vmax))
+    if len(components) == 1:  # non-interleaved: one block per MCU of 8x8
+        mcus, per_mcu = -(-width // 8) * -(-height // 8), 1
+    else:
+        per_mcu = sum(h * v for _, h, v in components)
+    bits = "00" * mcus * per_mcu
+    bits += "1" * (-len(bits) % 8)
+    out += bytes(int(bits[i:i + 8], 2) for i in range(0, len(bits), 8))
+    return out + b"\xff\xd9"
+
+
+def image_seeds():
+    yield "grey.png", png(3, 2, 0, 8, lambda x, y: bytes([40 * x + 100 * y]))
+    yield "grey-alpha.png", png(2, 2, 4, 8, lambda x, y: bytes([60 * x, 255 - 60 * y]))
+    yield "rgb.png", png(4, 3, 2, 8, lambda x, y: bytes([50 * x, 80 * y, 200]))
+    yield "rgba.png", png(2, 3, 6, 8, lambda x, y: bytes([90 * x, 70 * y, 10, 128]))
+    yield "palette.png", png(3, 2, 3, 8, lambda x, y: bytes([(x + y) % 3]),
+                             palette=bytes([255, 0, 0, 0, 255, 0, 0, 0, 255]))
+    yield "rgb16.png", png(2, 2, 2, 16, lambda x, y: struct.pack(">HHH", 9000 * x, 30000 * y, 1))
+    yield "grey1.png", png(8, 2, 0, 1, lambda x, y: bytes([0b10110010 ^ y]))
+    yield "rgb-interlaced.png", png(5, 5, 2, 8, lambda x, y: bytes([40 * x, 40 * y, 99]),
+                                    interlace=1)
+    yield "grey.jpg", jpeg(8, 8, [(1, 1, 1)])
+    yield "grey-16x8.jpg", jpeg(16, 8, [(1, 1, 1)])
+    yield "ycbcr.jpg", jpeg(8, 8, [(1, 1, 1), (2, 1, 1), (3, 1, 1)])
+    yield "ycbcr-420.jpg", jpeg(16, 16, [(1, 2, 2), (2, 1, 1), (3, 1, 1)])
+    yield "ycbcr-422-odd.jpg", jpeg(13, 7, [(1, 2, 1), (2, 1, 1), (3, 1, 1)])
 
 
 def seeds():
@@ -166,6 +242,8 @@ def seeds():
     yield "checkpoint", "mobile-layers-float", checkpoint(4, mobile, None, 0, (2, 5, 5))
     yield "checkpoint", "residual-graph-float", checkpoint(4, graph, None, 1, (2, 4, 4),
                                                            edges=edges)
+    for name, data in image_seeds():
+        yield "image", name, data
 
 
 def main():

@@ -4,8 +4,10 @@
 #include <doctest/doctest.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <utility>
 
 #include "minicnn/data/augmentation.hpp"
 #include "minicnn/losses/cross_entropy.hpp"
@@ -106,6 +108,69 @@ TEST_CASE("Rotation by 90 degrees of a square image is a transpose and then a ve
     // Counterclockwise on screen: the right column becomes the top row.
     CHECK(out(0, 0, 0) == image(0, 0, size - 1));
   }
+}
+
+TEST_CASE("The geometry holds at photo sizes: 64x64 RGB and non-square images") {
+  // The cats-vs-dogs lab trains on 64x64 RGB photos with rotations up to 90 degrees.
+  const auto square = numbered(3, 64, 64);
+  SampleTransform quarter;
+  quarter.angle = 3.14159265358979323846 / 2;
+  const auto turned = transformed(square, quarter);
+  for (Index ch = 0; ch < 3; ++ch)
+    for (Index r = 0; r < 64; ++r)
+      for (Index c = 0; c < 64; ++c)
+        REQUIRE(turned(ch, r, c) == square(ch, c, 63 - r));
+
+  // Non-square, even and odd sides: a half turn is a flip of rows and of columns, a flip mirrors
+  // the columns, a shift moves the content and repeats the edge.
+  for (const auto& [height, width] : {std::pair<Index, Index>{48, 80}, {33, 20}}) {
+    CAPTURE(height);
+    CAPTURE(width);
+    const auto image = numbered(3, height, width);
+    SampleTransform half, flip, shift;
+    half.angle = 3.14159265358979323846;
+    flip.flip = true;
+    shift.shift_x = 5;
+    shift.shift_y = -3;
+    const auto turned_half = transformed(image, half), mirrored = transformed(image, flip),
+               moved = transformed(image, shift);
+    for (Index ch = 0; ch < 3; ++ch)
+      for (Index r = 0; r < height; ++r)
+        for (Index c = 0; c < width; ++c) {
+          REQUIRE(turned_half(ch, r, c) == image(ch, height - 1 - r, width - 1 - c));
+          REQUIRE(mirrored(ch, r, c) == image(ch, r, width - 1 - c));
+          REQUIRE(moved(ch, r, c) ==
+                  image(ch, std::min(r + 3, height - 1), std::max<Index>(c - 5, 0)));
+        }
+  }
+
+  // Drawn with the lab's ranges (rotation 90, zoom, shear, shifts, flip) on a non-square batch:
+  // every output pixel is a pixel of the same image and channel, and the draw is reproducible.
+  AugmentationSettings lab;
+  lab.rotation = 90;
+  lab.zoom = 0.2;
+  lab.shear = 20;
+  lab.width_shift = lab.height_shift = 0.2;
+  lab.horizontal_flip = true;
+  Tensor<float> batch({2, 3, 24, 40});
+  for (Index i = 0; i < batch.size(); ++i)
+    batch[i] = static_cast<float>(i);
+  const auto original = batch;
+  Augmenter<float> augment(lab, 9);
+  const Index ids[] = {0, 1};
+  augment.apply(batch, 0, ids);
+  CHECK_FALSE(equal(batch, original));
+  const Index plane = 24 * 40;
+  for (Index n = 0; n < 2; ++n)
+    for (Index ch = 0; ch < 3; ++ch)
+      for (Index p = 0; p < plane; ++p) {
+        const float v = batch[(n * 3 + ch) * plane + p];
+        REQUIRE(v >= static_cast<float>((n * 3 + ch) * plane));
+        REQUIRE(v < static_cast<float>((n * 3 + ch + 1) * plane));
+      }
+  auto again = original;
+  Augmenter<float>(lab, 9).apply(again, 0, ids);
+  CHECK(equal(again, batch));
 }
 
 TEST_CASE("Zoom 1, shift 0, angle 0 and shear 0 are the identity") {
