@@ -14,7 +14,9 @@ memory (with the resident memory at start-up: the interpreter and libtorch for P
   /usr/bin/python3 bench/compare_pytorch.py --driver build-bench/bench/minicnn_throughput \\
       --threads 1 2 --repeats 3 --seconds 5
 
-Needs Debian's python3-torch, hence Debian's /usr/bin/python3 (scripts/bench.sh installs it).
+Needs Debian's python3-torch, hence Debian's /usr/bin/python3, and libopenblas0-pthread as the
+system BLAS: without it PyTorch's matrix products run on the reference BLAS, 40 times slower
+(scripts/bench.sh installs both).
 """
 import argparse
 import json
@@ -175,7 +177,12 @@ def worker(args):
 
 
 def run_json(command, threads):
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads),
+               OPENBLAS_NUM_THREADS=str(threads))
+    # Some machines set these for old OpenBLAS builds; they force a slower kernel on current
+    # processors, so OpenBLAS (PyTorch's BLAS here) picks its own. minicnn uses no BLAS.
+    env.pop("OPENBLAS_CORETYPE", None)
+    env.pop("OPENBLAS_L2_SIZE", None)
     result = subprocess.run(command, env=env, capture_output=True, text=True)
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr}")

@@ -9,7 +9,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$root/scripts/install_deps.sh"
-minicnn_install_deps python3 python3-torch
+minicnn_install_deps python3 python3-torch python3-torchvision libopenblas0-pthread
 
 seconds=${1:-5}
 repeats=${2:-3}
