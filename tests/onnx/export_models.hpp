@@ -35,13 +35,15 @@ inline void randomize_batch_norms(Model<float>& model, std::uint64_t seed) {
 
 // Every exportable kind on a (3, 13, 12) input: odd and even extents make 'same' pad one more at
 // the bottom/right with stride 2.
-inline Model<float> every_layer_model(std::uint64_t seed = 7) {
+// relu6 = false puts a plain ReLU in the place of ReLU(6): OpenCV 4.6 cannot read opset 13's Clip,
+// and the rest is worth checking there.
+inline Model<float> every_layer_model(bool relu6 = true, std::uint64_t seed = 7) {
   Model<float> m;
   Node x = m.input({3, 13, 12}, "image");
   Node a = m.add<RandomAugmentation>(x, AugmentationSettings{true, 0.1, 0.1});
   a = m.add<Conv2D>(a, 8, 3, 2, Padding::same);  // (8, 7, 6), pads 1,1 rows, 0,1 columns
   a = m.add<BatchNorm>(a, 0.9, 1e-5);
-  a = m.add<ReLU>(a, 6.0);
+  a = relu6 ? m.add<ReLU>(a, 6.0) : m.add<ReLU>(a);
   Node b = m.add<DepthwiseConv2D>(a, 3, 1, Padding::same, 2, true, Size2(2, 1));  // (16, 7, 6)
   b = m.add<LeakyReLU>(b, 0.2);
   Node c = m.add<SeparableConv2D>(a, 16, 3, 1, Pads(1, 1, 1, 1), 1, true);  // (16, 7, 6)
@@ -91,6 +93,7 @@ inline std::vector<ExportCase> export_cases() {
                      return m;
                    }});
   cases.push_back({"every_layer", [] { return every_layer_model(); }});
+  cases.push_back({"every_layer without ReLU6", [] { return every_layer_model(false); }});
   return cases;
 }
 

@@ -203,22 +203,35 @@ TEST_CASE("Explicit pads, grouped convolutions, Pad, Clip and Gemm carry minicnn
   CHECK(attribute(bn, "epsilon")->f() == 1e-5f);
   CHECK(attribute(bn, "momentum")->f() == 0.9f);
   CHECK(bn.input(3) == "batch_normalization/moving_mean");
-  // Dense: Gemm without transB, B = kernel (in, units).
+  // Dense: Gemm with transB = 1, B = kernel^T (units, in).
   const onnx::NodeProto& gemm = node_named(proto, "dense");
-  CHECK(attribute(gemm, "transB") == nullptr);
+  REQUIRE(attribute(gemm, "transB") != nullptr);
+  CHECK(attribute(gemm, "transB")->i() == 1);
   const auto& dense_kernel = initializer(proto, "dense/kernel");
   CHECK(std::vector<std::int64_t>(dense_kernel.dims().begin(), dense_kernel.dims().end()) ==
-        std::vector<std::int64_t>{416, 10});
+        std::vector<std::int64_t>{10, 416});
   CHECK(attribute(node_named(proto, "concatenate_1"), "axis")->i() == -1);
 }
 
-TEST_CASE("Every parameter is an initializer holding the layer's numbers bit for bit") {
+TEST_CASE(
+    "Every parameter is an initializer holding the layer's numbers bit for bit (Dense's "
+    "transposed)") {
   Model<float> model = export_test::every_layer_model();
   const onnx::ModelProto proto = to_onnx(model);
   Index checked = 0;
   for (const Parameter<float>* p : model.parameters()) {
     const onnx::TensorProto& t = initializer(proto, p->path);
     CHECK(t.data_type() == onnx::TensorProto::FLOAT);
+    if (p->path == "dense/kernel") {  // transposed: (units, in)
+      const std::vector<float> values = floats(t);
+      const Index in = p->value.dim(0), units = p->value.dim(1);
+      REQUIRE(values.size() == static_cast<std::size_t>(in * units));
+      for (Index i = 0; i < in; ++i)
+        for (Index u = 0; u < units; ++u)
+          CHECK(values[std::size_t(u * in + i)] == p->value.data()[i * units + u]);
+      ++checked;
+      continue;
+    }
     REQUIRE(t.dims_size() == p->value.shape().rank());
     for (Index d = 0; d < p->value.shape().rank(); ++d)
       CHECK(t.dims(int(d)) == p->value.dim(d));

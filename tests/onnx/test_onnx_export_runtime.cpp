@@ -106,3 +106,6 @@ TEST_CASE("ONNX Runtime runs the exported MobileNetV2 as minicnn does") {
 TEST_CASE("ONNX Runtime runs every exported layer kind as minicnn does") {
   check_case("every_layer");
 }
+TEST_CASE("ONNX Runtime runs every exported layer kind but ReLU6 as minicnn does") {
+  check_case("every_layer without ReLU6");
+}

@@ -9,8 +9,9 @@
 //     an Add of 3 or more inputs) named as the layer; its output tensor has the layer's name, so
 //     that a tensor of the file is the output of the minicnn layer of that name;
 //   - every parameter is an initializer named by its path, "conv1/kernel", in minicnn's layout,
-//     which is ONNX's (NCHW data, OIHW kernels, (C*M, 1, KH, KW) grouped kernels); Dense's kernel
-//     (in, units) is Gemm's B without transB.
+//     which is ONNX's (NCHW data, OIHW kernels, (C*M, 1, KH, KW) grouped kernels), but for Dense's
+//     kernel (in, units), stored transposed, (units, in), as Gemm's B with transB = 1: PyTorch's
+//     Linear layout, which every runtime reads (OpenCV 4.6 misreads transB = 0 with a bias).
 // The mapping of each layer kind is written above its case in export_layer() below; a kind that
 // has none is refused with an Error naming the layer. Keras's 'same' padding becomes explicit
 // pads, computed from the layer's input shape by window.hpp's rule (the odd extra row or column at
@@ -83,6 +84,15 @@ class GraphWriter {
 
   void parameter(const Parameter<float>& p) {
     set_float_tensor(*graph_.add_initializer(), p.path, p.value.shape(), p.value.data());
+  }
+  // A matrix (rows, cols) as its transpose (cols, rows).
+  void transposed_parameter(const Parameter<float>& p) {
+    const Index rows = p.value.dim(0), cols = p.value.dim(1);
+    std::vector<float> values(static_cast<std::size_t>(rows * cols));
+    for (Index r = 0; r < rows; ++r)
+      for (Index c = 0; c < cols; ++c)
+        values[static_cast<std::size_t>(c * rows + r)] = p.value.data()[r * cols + c];
+    set_float_tensor(*graph_.add_initializer(), p.path, Shape{cols, rows}, values.data());
   }
   // A constant 1-D int64 tensor (Pad's pads) or a float scalar (Clip's bounds).
   void int64_constant(const std::string& name, const std::vector<std::int64_t>& values) {
@@ -168,8 +178,12 @@ inline void export_layer(GraphWriter& out, const Layer<float>& layer,
     if (config.get_bool("use_bias")) names.push_back(parameter(layer, bias).path);
     return names;
   };
-  for (const Parameter<float>* p : layer.parameters())
-    out.parameter(*p);
+  for (const Parameter<float>* p : layer.parameters()) {
+    if (kind == "Dense" && p->name == "kernel")
+      out.transposed_parameter(*p);
+    else
+      out.parameter(*p);
+  }
 
   // Conv2D: Conv(x, kernel (F, C, KH, KW)[, bias]), group 1.
   if (kind == "Conv2D") {
@@ -203,9 +217,11 @@ inline void export_layer(GraphWriter& out, const Layer<float>& layer,
     }
     return;
   }
-  // Dense: Gemm(x (N, in), kernel (in, units)[, bias]) = x kernel + bias, transB = 0.
+  // Dense: Gemm(x (N, in), B = kernel^T (units, in)[, bias]) = x B^T + bias, transB = 1.
   if (kind == "Dense") {
-    out.node("Gemm", name, with_bias({inputs[0], parameter(layer, "kernel").path}, "bias"), name);
+    set_int(out.node("Gemm", name, with_bias({inputs[0], parameter(layer, "kernel").path}, "bias"),
+                     name),
+            "transB", 1);
     return;
   }
   // BatchNormalization: (x, gamma, beta, moving_mean, moving_variance), inference mode.
