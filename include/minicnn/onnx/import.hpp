@@ -29,6 +29,7 @@
 #pragma once
 
 #include <onnx/checker.h>
+#include <onnx/defs/schema.h>
 #include <onnx/onnx_pb.h>
 
 #include <algorithm>
@@ -66,7 +67,9 @@ namespace minicnn {
 
 namespace onnx_io {
 
-// The opsets whose operators the importer knows (the default domain, "" or "ai.onnx").
+// The opsets whose operators the importer knows (the default domain, "" or "ai.onnx"). A file of
+// an older opset is accepted when each of its operators is defined there as in opset 11 (ONNX
+// versions each operator: opset n means the latest version of each operator up to n).
 inline constexpr std::int64_t kFirstOpset = 11;
 inline constexpr std::int64_t kLastOpset = 17;
 
@@ -152,9 +155,10 @@ class Importer {
   std::int64_t default_opset(const ::onnx::ModelProto& proto) const {
     for (const auto& opset : proto.opset_import())
       if (opset.domain().empty() || opset.domain() == "ai.onnx") {
-        if (opset.version() < kFirstOpset || opset.version() > kLastOpset)
+        if (opset.version() < 1 || opset.version() > kLastOpset)
           fail(source_, ": expected opset ", kFirstOpset, " to ", kLastOpset,
-               " of the default domain, got opset ", opset.version());
+               " of the default domain (or an older one whose operators are defined as in ",
+               kFirstOpset, "), got opset ", opset.version());
         return opset.version();
       }
     fail(source_, ": the model imports no opset of the default domain (ai.onnx)");
@@ -277,6 +281,7 @@ class Importer {
     if (!node.domain().empty() && node.domain() != "ai.onnx")
       fail("operator domain '", node.domain(), "' is not supported (only ai.onnx's operators)");
     if (node.output_size() < 1 || node.output(0).empty()) fail("expected an output, got none");
+    if (opset_ < kFirstOpset) check_older_opset(node);
     const std::string& op = node.op_type();
     if (op == "Conv") return conv(node);
     if (op == "BatchNormalization") return batch_norm(node);
@@ -314,6 +319,20 @@ class Importer {
          "Sigmoid, Tanh, MaxPool, AveragePool, GlobalAveragePool, Pad, Add, Concat, Flatten, "
          "Reshape, "
          "Gemm, MatMul, Softmax, Dropout, Identity, Constant and an input Transpose");
+  }
+
+  // In a file of opset n < 11, the node's operator is the version ONNX defined last up to n; it is
+  // imported when that is still the version of opset 11 (Relu-6, Conv-1, GlobalAveragePool-1),
+  // refused when it changed since (Clip-6's bounds were attributes, Softmax-1's axis...).
+  void check_older_opset(const ::onnx::NodeProto& node) const {
+    using Registry = ::onnx::OpSchemaRegistry;
+    const ::onnx::OpSchema* then = Registry::Schema(node.op_type(), static_cast<int>(opset_));
+    const ::onnx::OpSchema* now = Registry::Schema(node.op_type(), static_cast<int>(kFirstOpset));
+    if (then == nullptr || now == nullptr || then->since_version() != now->since_version())
+      fail("operator version ", then ? then->since_version() : 0, " (opset ", opset_,
+           ") is not opset ", kFirstOpset, "'s version ", now ? now->since_version() : 0,
+           "; minicnn imports the operators of opsets ", kFirstOpset, " to ", kLastOpset,
+           " (onnx.version_converter converts a file)");
   }
 
   // Conv: Y = W * X (+ B), W (M, C/group, KH, KW). group 1 is Conv2D; group = C with one input
