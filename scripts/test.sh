@@ -23,8 +23,10 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$root/scripts/install_deps.sh"
 # chromium: test_report_html renders a report.html in headless Chromium and checks its charts.
 # libonnx-dev, libprotobuf-dev: the minicnn::onnx component; libonnx-testdata: ONNX's own
-# conformance cases, which its tests run.
-minicnn_install_deps chromium libonnx-dev libprotobuf-dev libonnx-testdata
+# conformance cases, which its tests run; python3-torch, python3-torchvision: the ONNX importer's
+# test regenerates torchvision's ResNet-18 and MobileNetV2 with PyTorch (tools/make_onnx_models.py).
+minicnn_install_deps chromium libonnx-dev libprotobuf-dev libonnx-testdata python3-torch \
+  python3-torchvision
 
 build=${MINICNN_BUILD_DIR:-$root/build-test}
 jobs=${MINICNN_JOBS:-$(nproc)}
