@@ -161,8 +161,9 @@ inline const Parameter<float>& parameter(const Layer<float>& layer, const std::s
   fail("save_onnx: ", layer.label(), " has no parameter '", name, "'");
 }
 
-// Conv2D's padding as DepthwisePadding describes it: explicit widths, or Keras's rule.
-inline DepthwisePadding conv2d_padding(const Config& config) {
+// Conv2D's and the pools' padding as DepthwisePadding describes it: explicit widths (config
+// padding 'explicit' and pads), or Keras's rule.
+inline DepthwisePadding window_padding(const Config& config) {
   if (config.get("padding") == "explicit") return Pads::parse(config.get("pads"));
   return padding_from_string(config.get("padding"));
 }
@@ -191,7 +192,7 @@ inline void export_layer(GraphWriter& out, const Layer<float>& layer,
         "Conv", name, with_bias({inputs[0], parameter(layer, "kernel").path}, "bias"), name);
     set_window(node, shapes[0], Size2::parse(config.get("kernel_size")),
                Size2::parse(config.get("strides")), Size2::parse(config.get("dilation_rate")),
-               conv2d_padding(config));
+               window_padding(config));
     return;
   }
   // DepthwiseConv2D: Conv with group = C on depthwise_kernel (C*M, 1, KH, KW): output channel
@@ -237,13 +238,13 @@ inline void export_layer(GraphWriter& out, const Layer<float>& layer,
   }
   // MaxPooling2D: MaxPool, whose padding never wins a maximum (minicnn's -infinity).
   // AveragePooling2D: AveragePool with count_include_pad = 0: a window's mean is over its elements
-  // inside the input, Keras's 'same' rule.
+  // inside the input, Keras's 'same' rule and minicnn's with explicit pads.
   if (kind == "MaxPooling2D" || kind == "AveragePooling2D") {
     const bool max = kind == "MaxPooling2D";
     onnx::NodeProto& node = out.node(max ? "MaxPool" : "AveragePool", name, {inputs[0]}, name);
     set_window(node, shapes[0], Size2::parse(config.get("pool_size")),
                Size2::parse(config.get("strides")), Size2(1),
-               padding_from_string(config.get("padding")));
+               window_padding(config));
     if (!max) set_int(node, "count_include_pad", 0);
     return;
   }
