@@ -1,7 +1,8 @@
 // Models exported by save_onnx run in ONNX Runtime (npm onnxruntime-node 1.20.1, CPU, run by
 // tools/ort/run_onnx.js under Node) and give minicnn's predict() outputs within 1e-5 relative
 // (export_models.hpp's relative_difference): the five reference models, a ResNet-18 and a graph of
-// every layer kind. tests/onnx/CMakeLists.txt installs the package into the build tree.
+// every layer kind; and a model imported (load_onnx), fine-tuned and exported again.
+// tests/onnx/CMakeLists.txt installs the package into the build tree.
 #include <doctest/doctest.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <string>
 
 #include "minicnn/onnx/export.hpp"
+#include "minicnn/onnx/import.hpp"
 #include "onnx/export_models.hpp"
 
 using namespace minicnn;
@@ -108,4 +110,39 @@ TEST_CASE("ONNX Runtime runs every exported layer kind as minicnn does") {
 }
 TEST_CASE("ONNX Runtime runs every exported layer kind but ReLU6 as minicnn does") {
   check_case("every_layer without ReLU6");
+}
+
+TEST_CASE("A model imported, fine-tuned for a few steps and exported again runs in ONNX Runtime") {
+  const Model<float> original = export_test::every_layer_model();
+  const std::string path =
+      (std::filesystem::temp_directory_path() /
+       ("minicnn_test_onnx_export_runtime_tuned_" + std::to_string(::getpid()) + ".onnx"))
+          .string();
+  save_onnx(original, path);
+  Model<float> model = load_onnx(path, /*seed=*/3);
+  std::remove(path.c_str());
+  // Three Adam steps on random images and labels: every weight and moving statistic moves.
+  model.set_loss(std::make_unique<SparseCategoricalCrossentropy<float>>());
+  Adam<float> adam(0.01);
+  const Tensor<float> x = export_test::test_input(model, 8, 21);
+  Tensor<float> y({8});
+  for (Index n = 0; n < 8; ++n)
+    y[n] = static_cast<float>(n % 10);
+  const Tensor<float> before = model.predict(x);
+  for (int step = 0; step < 3; ++step)
+    model.train_on_batch(x, y, adam);
+  const Tensor<float> after = model.predict(x);
+  CHECK(export_test::relative_difference(std::vector<float>(after.begin(), after.end()), before) >
+        1e-3);
+
+  const Tensor<float> probe = export_test::test_input(model, 2);
+  const Tensor<float> expected = model.predict(probe);
+  const std::vector<float> actual = onnx_runtime(model, probe, "tuned");
+  REQUIRE(actual.size() == static_cast<std::size_t>(expected.size()));
+  const double difference = export_test::relative_difference(actual, expected);
+  MESSAGE(
+      "imported, fine-tuned, exported: ONNX Runtime against minicnn: max |difference| / "
+      "max |output| ",
+      difference);
+  CHECK(difference <= 1e-5);
 }
