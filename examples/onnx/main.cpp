@@ -90,8 +90,9 @@ void inspect_onnx(const std::string& path) {
   for (const onnx::NodeProto& node : graph.node())
     ++ops[node.op_type()];
   std::cout << graph.node_size() << " nodes:";
-  for (const auto& [op, count] : ops)
-    std::cout << " " << op << " " << count << ",";
+  for (const auto& [op, count] : ops) {
+    std::cout << (op == ops.begin()->first ? " " : ", ") << op << " " << count;
+  }
   std::cout << "\nparameters " << parameters << " (" << graph.initializer_size()
             << " initializers)\n";
 }
@@ -108,8 +109,9 @@ void inspect_mcnn(const std::string& path) {
   for (Index i = 0; i < model.size(); ++i)
     ++kinds[model.layer(i).kind()];
   std::cout << model.size() << " layers:";
-  for (const auto& [kind, count] : kinds)
-    std::cout << " " << kind << " " << count << ",";
+  for (const auto& [kind, count] : kinds) {
+    std::cout << (kind == kinds.begin()->first ? " " : ", ") << kind << " " << count;
+  }
   std::cout << "\nparameters " << model.parameter_count(true) + model.parameter_count(false)
             << "\n\n"
             << model.summary();
