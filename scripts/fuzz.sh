@@ -20,7 +20,11 @@ minicnn_install_deps clang libclang-rt-14-dev python3
 seconds=${1:-30}
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(fuzz_idx fuzz_cifar10 fuzz_cifar100 fuzz_checkpoint)
+# fuzz_onnx needs the minicnn::onnx component's libraries (Debian's libonnx-dev, libprotobuf-dev).
+if [[ ${#targets[@]} -eq 0 ]]; then
+  targets=(fuzz_idx fuzz_cifar10 fuzz_cifar100 fuzz_checkpoint)
+  [[ -f /usr/include/onnx/onnx_pb.h ]] && targets+=(fuzz_onnx)
+fi
 dir=${MINICNN_FUZZ_DIR:-$root/build-fuzz}
 jobs=${MINICNN_FUZZ_JOBS:-1}
 cxx=${CXX_FUZZ:-clang++}
@@ -34,18 +38,22 @@ for target in "${targets[@]}"; do
   if [[ ! -x "$dir/bin/$target" || "$root/fuzz/$target.cpp" -nt "$dir/bin/$target" ]] ||
      [[ -n $(find "$root/include" "$root/fuzz" -name '*.hpp' -newer "$dir/bin/$target") ]]; then
     echo "building $target"
-    "$cxx" "${flags[@]}" "$root/fuzz/$target.cpp" -o "$dir/bin/$target" -lz
+    libs=(-lz)
+    [[ $target == fuzz_onnx ]] && libs+=(-DONNX_NAMESPACE=onnx -DONNX_ML=1 -lonnx -lonnx_proto -lprotobuf)
+    "$cxx" "${flags[@]}" "$root/fuzz/$target.cpp" -o "$dir/bin/$target" "${libs[@]}"
   fi
 done
 
 python3 "$root/scripts/make_fuzz_seeds.py" "$dir/seeds"
 
-# Inputs up to 8 KiB: enough for two CIFAR records (2 x 3074 bytes) and any header.
+# Inputs up to 8 KiB: enough for two CIFAR records (2 x 3074 bytes) and any header; 16 KiB for
+# ONNX, whose seeds (the small models of tests/golden/onnx/) reach 11 KiB.
 run() {
-  local target=$1 seeds=${1#fuzz_}
+  local target=$1 seeds=${1#fuzz_} max_len=8192
+  [[ $target == fuzz_onnx ]] && max_len=16384
   local corpus="$dir/corpus/$target" findings="$dir/findings/$target"
   mkdir -p "$corpus" "$findings"
-  "$dir/bin/$target" "$corpus" "$dir/seeds/$seeds" -max_total_time="$seconds" -max_len=8192 \
+  "$dir/bin/$target" "$corpus" "$dir/seeds/$seeds" -max_total_time="$seconds" -max_len=$max_len \
     -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$findings/" \
     ${MINICNN_FUZZ_RUNS:+-runs=$MINICNN_FUZZ_RUNS} \
     >"$dir/logs/$target.log" 2>&1
