@@ -20,10 +20,11 @@ minicnn_install_deps clang libclang-rt-14-dev python3
 seconds=${1:-30}
 shift || true
 targets=("$@")
-# fuzz_onnx needs the minicnn::onnx component's libraries (Debian's libonnx-dev, libprotobuf-dev).
+# fuzz_onnx and fuzz_onnx_export need the minicnn::onnx component's libraries (Debian's
+# libonnx-dev, libprotobuf-dev).
 if [[ ${#targets[@]} -eq 0 ]]; then
   targets=(fuzz_idx fuzz_cifar10 fuzz_cifar100 fuzz_checkpoint)
-  [[ -f /usr/include/onnx/onnx_pb.h ]] && targets+=(fuzz_onnx)
+  [[ -f /usr/include/onnx/onnx_pb.h ]] && targets+=(fuzz_onnx fuzz_onnx_export)
 fi
 dir=${MINICNN_FUZZ_DIR:-$root/build-fuzz}
 jobs=${MINICNN_FUZZ_JOBS:-1}
@@ -36,10 +37,10 @@ flags=(-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recov
        -I"$root/include" -I"$root/fuzz" -isystem /usr/include/eigen3)
 for target in "${targets[@]}"; do
   if [[ ! -x "$dir/bin/$target" || "$root/fuzz/$target.cpp" -nt "$dir/bin/$target" ]] ||
-     [[ -n $(find "$root/include" "$root/fuzz" -name '*.hpp' -newer "$dir/bin/$target") ]]; then
+     [[ -n $(find "$root/include" "$root/fuzz" "$root/examples/onnx" -name '*.hpp' -newer "$dir/bin/$target") ]]; then
     echo "building $target"
     libs=(-lz)
-    [[ $target == fuzz_onnx ]] && libs+=(-DONNX_NAMESPACE=onnx -DONNX_ML=1 -lonnx -lonnx_proto -lprotobuf)
+    [[ $target == fuzz_onnx* ]] && libs+=(-DONNX_NAMESPACE=onnx -DONNX_ML=1 -lonnx -lonnx_proto -lprotobuf)
     "$cxx" "${flags[@]}" "$root/fuzz/$target.cpp" -o "$dir/bin/$target" "${libs[@]}"
   fi
 done
@@ -50,7 +51,8 @@ python3 "$root/scripts/make_fuzz_seeds.py" "$dir/seeds"
 # ONNX, whose seeds (the small models of tests/golden/onnx/) reach 11 KiB.
 run() {
   local target=$1 seeds=${1#fuzz_} max_len=8192
-  [[ $target == fuzz_onnx ]] && max_len=16384
+  # fuzz_onnx_export starts from the importer's seeds.
+  [[ $target == fuzz_onnx* ]] && seeds=onnx max_len=16384
   local corpus="$dir/corpus/$target" findings="$dir/findings/$target"
   mkdir -p "$corpus" "$findings"
   "$dir/bin/$target" "$corpus" "$dir/seeds/$seeds" -max_total_time="$seconds" -max_len=$max_len \

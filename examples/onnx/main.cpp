@@ -11,13 +11,13 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
-#include <limits>
 #include <map>
 #include <string>
 
 #include "minicnn/minicnn.hpp"
 #include "minicnn/onnx/export.hpp"
 #include "minicnn/onnx/import.hpp"
+#include "onnx/inspect.hpp"
 
 using namespace minicnn;
 
@@ -37,64 +37,12 @@ bool ends_with(const std::string& text, const std::string& end) {
   return text.size() >= end.size() && text.compare(text.size() - end.size(), end.size(), end) == 0;
 }
 
-std::string shape_text(const onnx::ValueInfoProto& value) {
-  std::string text = "(";
-  const auto& dims = value.type().tensor_type().shape().dim();
-  for (int d = 0; d < dims.size(); ++d) {
-    if (d > 0) text += ", ";
-    text += dims[d].has_dim_param()   ? dims[d].dim_param()
-            : dims[d].has_dim_value() ? std::to_string(dims[d].dim_value())
-                                      : "?";
-  }
-  return text + ")";
-}
-
-// An ONNX file, read as it is (not imported): whatever runtime wrote it and whatever operators it
-// holds. The parameter count is the initializers' elements; dims are checked so that a crafted
-// file cannot overflow the count.
+// An ONNX file, read as it is (examples/onnx/inspect.hpp).
 void inspect_onnx(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   if (!file) fail("ONNX file '", path, "': cannot open it for reading");
   const std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  onnx::ModelProto model;
-  if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()) ||
-      !model.ParseFromString(bytes))
-    fail("ONNX file '", path, "': not a valid ONNX model (protobuf could not parse its ",
-         bytes.size(), " bytes)");
-  std::cout << "ONNX file '" << path << "': IR version " << model.ir_version() << ", producer '"
-            << model.producer_name() << "' " << model.producer_version() << "\n";
-  for (const auto& opset : model.opset_import())
-    std::cout << "  opset " << (opset.domain().empty() ? "ai.onnx" : opset.domain()) << " "
-              << opset.version() << "\n";
-  const onnx::GraphProto& graph = model.graph();
-  std::map<std::string, bool> initialized;
-  std::int64_t parameters = 0;
-  for (const onnx::TensorProto& t : graph.initializer()) {
-    initialized[t.name()] = true;
-    std::int64_t count = 1;
-    for (std::int64_t d : t.dims()) {
-      if (d < 0 || (d > 0 && count > std::numeric_limits<std::int64_t>::max() / d))
-        fail("ONNX file '", path, "': initializer '", t.name(), "' has dims out of range");
-      count *= d;
-    }
-    if (parameters > std::numeric_limits<std::int64_t>::max() - count)
-      fail("ONNX file '", path, "': the initializers hold more elements than an int64 counts");
-    parameters += count;
-  }
-  for (const onnx::ValueInfoProto& input : graph.input())
-    if (!initialized.count(input.name()))
-      std::cout << "input  " << input.name() << " " << shape_text(input) << "\n";
-  for (const onnx::ValueInfoProto& output : graph.output())
-    std::cout << "output " << output.name() << " " << shape_text(output) << "\n";
-  std::map<std::string, int> ops;
-  for (const onnx::NodeProto& node : graph.node())
-    ++ops[node.op_type()];
-  std::cout << graph.node_size() << " nodes:";
-  for (const auto& [op, count] : ops) {
-    std::cout << (op == ops.begin()->first ? " " : ", ") << op << " " << count;
-  }
-  std::cout << "\nparameters " << parameters << " (" << graph.initializer_size()
-            << " initializers)\n";
+  std::cout << describe_onnx(bytes, "ONNX file '" + path + "'");
 }
 
 // A minicnn checkpoint: its model, summarised as the ONNX file would be, and its summary().

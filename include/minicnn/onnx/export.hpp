@@ -243,8 +243,7 @@ inline void export_layer(GraphWriter& out, const Layer<float>& layer,
     const bool max = kind == "MaxPooling2D";
     onnx::NodeProto& node = out.node(max ? "MaxPool" : "AveragePool", name, {inputs[0]}, name);
     set_window(node, shapes[0], Size2::parse(config.get("pool_size")),
-               Size2::parse(config.get("strides")), Size2(1),
-               window_padding(config));
+               Size2::parse(config.get("strides")), Size2(1), window_padding(config));
     if (!max) set_int(node, "count_include_pad", 0);
     return;
   }
