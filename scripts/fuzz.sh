@@ -20,7 +20,12 @@ minicnn_install_deps clang libclang-rt-14-dev python3
 seconds=${1:-30}
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(fuzz_idx fuzz_cifar10 fuzz_cifar100 fuzz_checkpoint fuzz_image)
+# fuzz_onnx and fuzz_onnx_export need the minicnn::onnx component's libraries (Debian's
+# libonnx-dev, libprotobuf-dev).
+if [[ ${#targets[@]} -eq 0 ]]; then
+  targets=(fuzz_idx fuzz_cifar10 fuzz_cifar100 fuzz_checkpoint fuzz_image)
+  [[ -f /usr/include/onnx/onnx_pb.h ]] && targets+=(fuzz_onnx fuzz_onnx_export)
+fi
 dir=${MINICNN_FUZZ_DIR:-$root/build-fuzz}
 jobs=${MINICNN_FUZZ_JOBS:-1}
 cxx=${CXX_FUZZ:-clang++}
@@ -34,22 +39,42 @@ flags=(-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recov
 # chunk is empty (memcpy(NULL, src, 0) in stbi__getn: undefined by the letter, harmless); that one
 # check is off for it, AddressSanitizer still catches any real access through a null pointer.
 declare -A extra_flags=([fuzz_image]=-fno-sanitize=nonnull-attribute)
+build() {
+  local target=$1 libs=(-lz)
+  [[ $target == fuzz_onnx* ]] && libs+=(-DONNX_NAMESPACE=onnx -DONNX_ML=1 -lonnx -lonnx_proto -lprotobuf)
+  "$cxx" "${flags[@]}" ${extra_flags[$target]:-} "$root/fuzz/$target.cpp" -o "$dir/bin/$target" "${libs[@]}"
+}
+# The targets that are missing or older than their sources, built $jobs at a time (each is one
+# compiler process).
+build_failed=0 builds=()
 for target in "${targets[@]}"; do
   if [[ ! -x "$dir/bin/$target" || "$root/fuzz/$target.cpp" -nt "$dir/bin/$target" ]] ||
-     [[ -n $(find "$root/include" "$root/fuzz" -name '*.hpp' -newer "$dir/bin/$target") ]]; then
+     [[ -n $(find "$root/include" "$root/fuzz" "$root/examples/onnx" -name '*.hpp' -newer "$dir/bin/$target") ]]; then
+    while [[ $(jobs -rp | wc -l) -ge $jobs ]]; do sleep 0.5; done
     echo "building $target"
-    "$cxx" "${flags[@]}" ${extra_flags[$target]:-} "$root/fuzz/$target.cpp" -o "$dir/bin/$target" -lz
+    build "$target" &
+    builds+=($!)
   fi
 done
+for pid in "${builds[@]}"; do
+  wait "$pid" || build_failed=1
+done
+if [[ $build_failed != 0 ]]; then
+  echo "fuzz.sh: a fuzz target failed to build (the compiler's messages are above)" >&2
+  exit 1
+fi
 
 python3 "$root/scripts/make_fuzz_seeds.py" "$dir/seeds"
 
-# Inputs up to 8 KiB: enough for two CIFAR records (2 x 3074 bytes) and any header.
+# Inputs up to 8 KiB: enough for two CIFAR records (2 x 3074 bytes) and any header; 16 KiB for
+# ONNX, whose seeds (the small models of tests/golden/onnx/) reach 11 KiB.
 run() {
-  local target=$1 seeds=${1#fuzz_}
+  local target=$1 seeds=${1#fuzz_} max_len=8192
+  # fuzz_onnx_export starts from the importer's seeds.
+  [[ $target == fuzz_onnx* ]] && seeds=onnx max_len=16384
   local corpus="$dir/corpus/$target" findings="$dir/findings/$target"
   mkdir -p "$corpus" "$findings"
-  "$dir/bin/$target" "$corpus" "$dir/seeds/$seeds" -max_total_time="$seconds" -max_len=8192 \
+  "$dir/bin/$target" "$corpus" "$dir/seeds/$seeds" -max_total_time="$seconds" -max_len=$max_len \
     -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$findings/" \
     ${MINICNN_FUZZ_RUNS:+-runs=$MINICNN_FUZZ_RUNS} \
     >"$dir/logs/$target.log" 2>&1

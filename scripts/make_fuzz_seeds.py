@@ -2,7 +2,10 @@
 """Writes small valid seed files for the fuzz targets (fuzz/), one directory per target:
 
     python3 scripts/make_fuzz_seeds.py OUT_DIR
-        ->  OUT_DIR/{idx,cifar10,cifar100,checkpoint,image}/
+        ->  OUT_DIR/{idx,cifar10,cifar100,checkpoint,image,onnx}/
+
+The ONNX seeds are the committed small models of tests/golden/onnx/ (PyTorch's exports, written
+by tools/make_onnx_models.py), copied as they are.
 
 The seeds are generated in the real formats (include/minicnn/data/idx.hpp, cifar.hpp,
 io/checkpoint_file.hpp, and PNG and JPEG for data/image_file.hpp), a few hundred bytes to a few
@@ -246,10 +249,19 @@ def seeds():
         yield "image", name, data
 
 
+def onnx_seeds():
+    models = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "golden",
+                          "onnx")
+    for name in sorted(os.listdir(models)):
+        if name.endswith(".onnx"):
+            with open(os.path.join(models, name), "rb") as f:
+                yield "onnx", name, f.read()
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: make_fuzz_seeds.py OUT_DIR")
-    for target, name, data in seeds():
+    for target, name, data in list(seeds()) + list(onnx_seeds()):
         directory = os.path.join(sys.argv[1], target)
         os.makedirs(directory, exist_ok=True)
         with open(os.path.join(directory, name), "wb") as out:

@@ -23,9 +23,13 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$root/scripts/install_deps.sh"
 # chromium: test_report_html renders a report.html in headless Chromium and checks its charts.
 # libonnx-dev, libprotobuf-dev: the minicnn::onnx component; libonnx-testdata: ONNX's own
-# conformance cases, which its tests run. openmpi-bin, libopenmpi-dev: the minicnn::mpi component
-# and its tests under mpirun.
-minicnn_install_deps chromium libonnx-dev libprotobuf-dev libonnx-testdata openmpi-bin libopenmpi-dev
+# conformance cases, which its tests run; python3-torch, python3-torchvision: the ONNX importer's
+# test regenerates torchvision's ResNet-18 and MobileNetV2 with PyTorch (tools/make_onnx_models.py).
+# nodejs, npm: ONNX Runtime (npm onnxruntime-node, installed into the build tree) runs the exported
+# files; libopencv-dnn-dev: so does OpenCV's dnn module. openmpi-bin, libopenmpi-dev: the
+# minicnn::mpi component and its tests under mpirun.
+minicnn_install_deps chromium libonnx-dev libprotobuf-dev libonnx-testdata python3-torch \
+  python3-torchvision nodejs npm libopencv-dnn-dev openmpi-bin libopenmpi-dev
 
 build=${MINICNN_BUILD_DIR:-$root/build-test}
 jobs=${MINICNN_JOBS:-$(nproc)}

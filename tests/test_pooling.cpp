@@ -401,3 +401,40 @@ TEST_CASE("Pooling layers round-trip through their config") {
   CHECK(GlobalAveragePooling2D<float>::from_config(global.config())->kind() ==
         "GlobalAveragePooling2D");
 }
+
+TEST_CASE("Pooling with explicit pads (PyTorch's padding, ONNX's pads) ignores the padding") {
+  // 3x3 windows at stride 2 with 1 padded row/column on each side of 5x5: windows start at -1,
+  // 1, 3. The corner window covers x[0..1, 0..1] = {1, 2, 6, 7}: max 7, mean 16 / 4.
+  MaxPool2D<double> max_pool(3, 2, Pads(1));
+  check_values(run(max_pool, one_to_25()), {1, 1, 3, 3}, {7, 9, 10, 17, 19, 20, 22, 24, 25});
+  AvgPool2D<double> avg_pool(3, 2, Pads(1));
+  const Tensor<double> mean = run(avg_pool, one_to_25());
+  CHECK(mean[0] == 16.0 / 4);
+  CHECK(mean[4] == 13.0);  // the middle window lies inside: the mean of 7..9, 12..14, 17..19
+  // Asymmetric pads: 0 above, 1 below, 1 left, 0 right.
+  Random random(4);
+  CHECK(MaxPool2D<double>(2, 2, Pads(0, 1, 1, 0)).build({1, 5, 5}, random) == Shape{1, 3, 3});
+  for (const Pads& pads : {Pads(1), Pads(0, 1, 1, 0), Pads(2, 1, 0, 2)}) {
+    CAPTURE(pads.str());
+    MaxPool2D<double> max(3, {2, 1}, pads);
+    max.build({2, 6, 5}, random);
+    const auto max_report = testing::check_layer_gradients(max, {2, 2, 6, 5}, 8);
+    INFO(max_report.worst_element);
+    CHECK(max_report.worst_error < 1e-6);
+    AvgPool2D<double> avg(3, {2, 1}, pads);
+    avg.build({2, 6, 5}, random);
+    const auto avg_report = testing::check_layer_gradients(avg, {2, 2, 6, 5}, 9);
+    INFO(avg_report.worst_element);
+    CHECK(avg_report.worst_error < 1e-6);
+  }
+  // The config says 'explicit' and the pads, and rebuilds the same layer.
+  CHECK(max_pool.config().str() == "pool_size=3x3, strides=2x2, padding=explicit, pads=1,1,1,1");
+  CHECK(AvgPool2D<float>::from_config(AvgPool2D<float>(3, 2, Pads(0, 1, 2, 0)).config())
+            ->config()
+            .get("pads") == "0,1,2,0");
+  // A pad as large as the pool would make windows of padding only.
+  CHECK_THROWS_WITH_AS(MaxPool2D<float>(3, 1, Pads(0, 3, 0, 0)),
+                       "MaxPooling2D: expected pads >= 0 and smaller than the 3x3 pool on every "
+                       "side, got 0,3,0,0 (top,bottom,left,right)",
+                       Error);
+}

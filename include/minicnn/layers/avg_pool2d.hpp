@@ -1,7 +1,8 @@
 // AvgPool2D (Keras's AveragePooling2D): the mean of each KH x KW window, channel by channel.
-// Input (N, C, H, W), output (N, C, OH, OW). Strides default to the pool size. With 'same'
-// padding the mean is over the window's elements inside the input only, as in Keras/TensorFlow
-// (PyTorch's count_include_pad=False): a corner window covering 2 of its 4 elements divides by 2.
+// Input (N, C, H, W), output (N, C, OH, OW). Strides default to the pool size. With 'same' or
+// explicit padding (pool2d.hpp) the mean is over the window's elements inside the input only, as in
+// Keras/TF (PyTorch's count_include_pad=False): a corner window covering 2 of its 4 elements
+// divides by 2.
 #pragma once
 
 #include <algorithm>
@@ -20,6 +21,10 @@ class AvgPool2D : public Pool2D<T, AvgPool2D<T>> {
   explicit AvgPool2D(Size2 pool_size = 2) : AvgPool2D(pool_size, pool_size) {}
   AvgPool2D(Size2 pool_size, Size2 strides, Padding padding = Padding::valid)
       : Pool2D<T, AvgPool2D>("AveragePooling2D", pool_size, strides, padding) {}
+  // Explicit padding: AvgPool2D<float>(3, 2, Pads(1)) is PyTorch's AvgPool2d(3, 2, 1,
+  // count_include_pad=False).
+  AvgPool2D(Size2 pool_size, Size2 strides, Pads pads)
+      : Pool2D<T, AvgPool2D>("AveragePooling2D", pool_size, strides, pads) {}
 
   std::string kind() const override { return "AveragePooling2D"; }
 

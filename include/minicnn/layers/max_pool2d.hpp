@@ -23,6 +23,9 @@ class MaxPool2D : public Pool2D<T, MaxPool2D<T>> {
   explicit MaxPool2D(Size2 pool_size = 2) : MaxPool2D(pool_size, pool_size) {}
   MaxPool2D(Size2 pool_size, Size2 strides, Padding padding = Padding::valid)
       : Pool2D<T, MaxPool2D>("MaxPooling2D", pool_size, strides, padding) {}
+  // Explicit padding: MaxPool2D<float>(3, 2, Pads(1)) is PyTorch's MaxPool2d(3, 2, 1).
+  MaxPool2D(Size2 pool_size, Size2 strides, Pads pads)
+      : Pool2D<T, MaxPool2D>("MaxPooling2D", pool_size, strides, pads) {}
 
   std::string kind() const override { return "MaxPooling2D"; }
 
