@@ -170,8 +170,8 @@ def worker(args):
     print(json.dumps({
         "framework": "pytorch", "model": args.model, "threads": args.threads,
         "batch": args.batch,
-        "train_images_per_second": None if train is None else round(train * args.batch, 1),
-        "inference_images_per_second": round(inference * args.batch, 1),
+        "train_images_per_second": None if train is None else round(train * args.batch, 2),
+        "inference_images_per_second": round(inference * args.batch, 2),
         "startup_rss_mib": round(startup_rss, 1), "peak_rss_mib": round(peak_rss_mib(), 1),
         "torch_version": torch.__version__}))
 
@@ -216,6 +216,11 @@ def median(results, key):
     return None if None in values else statistics.median(values)
 
 
+def rate(images_per_second):
+    """Images/s with two significant digits at least: ResNet-50 runs a few per second."""
+    return f"{images_per_second:,.0f}" if images_per_second >= 100 else f"{images_per_second:.2g}"
+
+
 def table(args, runs):
     lines = [
         "| model | batch | threads | train img/s minicnn | train img/s PyTorch | train ratio "
@@ -231,7 +236,7 @@ def table(args, runs):
                 if a is None or b is None:  # a workload of inference only
                     row += ["-", "-", "-"]
                     continue
-                row += [f"{a:,.0f}", f"{b:,.0f}", f"**{a / b:.2f}x**"]
+                row += [rate(a), rate(b), f"**{a / b:.2f}x**"]
             row += [f"{median(ours, 'peak_rss_mib'):.0f}",
                     f"{median(theirs, 'peak_rss_mib'):.0f} ({median(theirs, 'startup_rss_mib'):.0f})"]
             lines.append("| " + " | ".join(row) + " |")

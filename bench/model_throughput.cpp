@@ -118,10 +118,10 @@ int main(int argc, char** argv) try {
   // A workload without training reports null there.
   char train_text[32] = "null";
   if (trains)
-    std::snprintf(train_text, sizeof train_text, "%.1f", train * static_cast<double>(batch));
+    std::snprintf(train_text, sizeof train_text, "%.2f", train * static_cast<double>(batch));
   std::printf(
       "{\"framework\": \"minicnn\", \"model\": \"%s\", \"threads\": %d, \"batch\": %lld, "
-      "\"train_images_per_second\": %s, \"inference_images_per_second\": %.1f, "
+      "\"train_images_per_second\": %s, \"inference_images_per_second\": %.2f, "
       "\"startup_rss_mib\": %.1f, \"peak_rss_mib\": %.1f}\n",
       name.c_str(), threads, static_cast<long long>(batch), train_text,
       inference * static_cast<double>(batch), startup_rss, peak_rss_mib());
