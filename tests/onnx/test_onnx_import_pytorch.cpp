@@ -8,10 +8,13 @@
 #include <memory>
 #include <string>
 
+#include "minicnn/io/model_file.hpp"
+#include "minicnn/layer_registry.hpp"
 #include "minicnn/losses/cross_entropy.hpp"
 #include "minicnn/onnx/import.hpp"
 #include "minicnn/optimizers/sgd.hpp"
 #include "support/golden.hpp"
+#include "support/temp_files.hpp"
 
 using namespace minicnn;
 
@@ -82,4 +85,22 @@ TEST_CASE("dense: Gemm, MatMul + Add as one Dense, Dropout, Softmax (opset 17)")
 TEST_CASE("reshape: Reshape to (-1, C*H*W) after a Conv (opset 14)") {
   const Model<float> model = check_against_pytorch<float>("reshape_eval");
   CHECK(count_kind(model, "Flatten") == 1);
+}
+
+TEST_CASE("an imported model saves as .mcnn and loads back with bit-identical outputs") {
+  // windows has every layer config the importer writes explicit pads into: Conv2D,
+  // DepthwiseConv2D, MaxPool2D and AvgPool2D; and BatchNorm with ONNX's epsilon and momentum.
+  const Model<float> imported = load_onnx(kDir + "windows_preserve.onnx");
+  const testing::TempDir dir;
+  imported.save(dir / "windows.mcnn");
+  const Model<float> loaded = Model<float>::load(dir / "windows.mcnn");
+  const testing::GoldenFile golden = testing::GoldenFile::load(kDir + "windows_preserve.bin");
+  const Tensor<float> a = imported.predict(golden.as<float>("x"));
+  const Tensor<float> b = loaded.predict(golden.as<float>("x"));
+  REQUIRE(a.shape() == b.shape());
+  for (Index k = 0; k < a.size(); ++k)
+    CHECK(a[k] == b[k]);
+  REQUIRE(loaded.size() == imported.size());
+  for (Index i = 0; i < loaded.size(); ++i)
+    CHECK(loaded.layer(i).config() == imported.layer(i).config());
 }
