@@ -26,10 +26,13 @@ source "$root/scripts/install_deps.sh"
 # conformance cases, which its tests run; python3-torch, python3-torchvision: the ONNX importer's
 # test regenerates torchvision's ResNet-18 and MobileNetV2 with PyTorch (tools/make_onnx_models.py).
 # nodejs, npm: ONNX Runtime (npm onnxruntime-node, installed into the build tree) runs the exported
-# files; libopencv-dnn-dev: so does OpenCV's dnn module. openmpi-bin, libopenmpi-dev: the
-# minicnn::mpi component and its tests under mpirun.
+# files, from Debian when the machine has no npm (a machine may bring a Node.js of its own, which
+# includes npm and conflicts with Debian's npm package); libopencv-dnn-dev: OpenCV's dnn module runs
+# them too. openmpi-bin, libopenmpi-dev: the minicnn::mpi component and its tests under mpirun.
+node_packages=()
+command -v npm >/dev/null || node_packages=(nodejs npm)
 minicnn_install_deps chromium libonnx-dev libprotobuf-dev libonnx-testdata python3-torch \
-  python3-torchvision nodejs npm libopencv-dnn-dev openmpi-bin libopenmpi-dev
+  python3-torchvision libopencv-dnn-dev openmpi-bin libopenmpi-dev "${node_packages[@]}"
 
 build=${MINICNN_BUILD_DIR:-$root/build-test}
 jobs=${MINICNN_JOBS:-$(nproc)}
