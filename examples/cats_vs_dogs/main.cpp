@@ -14,13 +14,14 @@
 #include <iostream>
 
 #include "common/command_line.hpp"
+#include "common/job.hpp"
 #include "common/training.hpp"
 #include "minicnn/data/image_folder.hpp"
 #include "minicnn/minicnn.hpp"
 
 using namespace minicnn;
 
-int run(int argc, char** argv) {
+int run(const examples::Job& job, int argc, char** argv) {
   examples::CommandLine cli(
       "cats_vs_dogs",
       examples::with_model_list(
@@ -40,16 +41,16 @@ int run(int argc, char** argv) {
   options.seed = static_cast<std::uint64_t>(cli.get_int("seed"));
   options.bad_images = BadImages::skip;
   const ImageFolder photos = load_image_folder(cli.get("data-dir"), options);
-  std::cout << photos.report.summary() << "(the held-out part is the test set)\n";
-  return examples::train_and_report(cli, examples::command(argc, argv), "Cats vs dogs",
+  if (job.root()) std::cout << photos.report.summary() << "(the held-out part is the test set)\n";
+  return examples::train_and_report(job, cli, examples::command(argc, argv), "Cats vs dogs",
                                     photos.training, photos.validation);
 }
 
 int main(int argc, char** argv) {
+  examples::Job job(argc, argv);  // one of the ranks when started by mpirun
   try {
-    return run(argc, argv);
+    return run(job, argc, argv);
   } catch (const std::exception& error) {
-    std::cerr << "cats_vs_dogs: " << error.what() << '\n';
-    return 1;
+    return job.fail("cats_vs_dogs", error);
   }
 }
