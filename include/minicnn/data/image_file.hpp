@@ -45,6 +45,8 @@
 #include "minicnn/shape.hpp"
 #include "minicnn/visual/image.hpp"
 
+#include <zlib.h>
+
 namespace minicnn::detail {
 
 // stb_image's allocator. It bounds every allocation, so that a corrupt file cannot make stb_image
@@ -116,6 +118,44 @@ inline std::atomic<std::uint64_t>& image_decode_counter() {
 struct StbFree {
   void operator()(stbi_uc* pixels) const { stbi_image_free(pixels); }
 };
+
+// A third fault of stb_image 2.27, found by fuzzing: a palette PNG whose PLTE chunk has fewer
+// than 256 entries leaves the rest of stb's palette (a stack array) uninitialised, and a pixel
+// whose index points past the entries reads it, so the same file decodes to different pixels from
+// one call to the next. The bytes are then copied with the PLTE chunk padded to 256 entries of
+// black (its CRC recomputed), so such a pixel is black, every time. Returns the copy, or an empty
+// vector when the bytes need none (not a PNG, no short palette, or chunks stb itself refuses).
+inline std::vector<std::uint8_t> png_with_full_palette(const std::uint8_t* bytes,
+                                                       std::size_t size) {
+  static const std::uint8_t signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  if (size < 8 || std::memcmp(bytes, signature, 8) != 0) return {};
+  const auto be32 = [&](std::size_t at) {
+    return (std::uint32_t{bytes[at]} << 24) | (std::uint32_t{bytes[at + 1]} << 16) |
+           (std::uint32_t{bytes[at + 2]} << 8) | std::uint32_t{bytes[at + 3]};
+  };
+  for (std::size_t at = 8; at + 12 <= size;) {
+    const std::uint32_t length = be32(at);
+    if (length > size - at - 12) return {};  // a truncated chunk: stb refuses the file
+    if (std::memcmp(bytes + at + 4, "IDAT", 4) == 0 || std::memcmp(bytes + at + 4, "IEND", 4) == 0)
+      return {};  // no PLTE before the image data: nothing to pad
+    if (std::memcmp(bytes + at + 4, "PLTE", 4) == 0) {
+      if (length >= 768 || length % 3 != 0) return {};  // full, or refused by stb
+      std::vector<std::uint8_t> padded(bytes, bytes + at);
+      const std::uint8_t full[4] = {0, 0, 3, 0};  // 768 = 0x300, big-endian
+      padded.insert(padded.end(), full, full + 4);
+      const std::size_t type = padded.size();
+      padded.insert(padded.end(), bytes + at + 4, bytes + at + 8 + length);
+      padded.resize(padded.size() + (768 - length), 0);
+      const uLong crc = crc32(crc32(0L, Z_NULL, 0), padded.data() + type, 4 + 768);
+      for (int shift = 24; shift >= 0; shift -= 8)
+        padded.push_back(static_cast<std::uint8_t>((crc >> shift) & 0xff));
+      padded.insert(padded.end(), bytes + at + 12 + length, bytes + size);
+      return padded;
+    }
+    at += 12 + length;
+  }
+  return {};
+}
 
 // What is wrong with a JPEG that stb_image 2.27, the version of Debian 12's libstb-dev
 // (0.0~git20220908), would mishandle rather than refuse; nullptr when nothing is (or when the
@@ -221,8 +261,12 @@ inline Image decode_image(const std::uint8_t* bytes, std::size_t size, int chann
       2 * size + (std::size_t{1} << 20);
   ++detail::image_decode_counter();
   int got_width = 0, got_height = 0;
+  const std::vector<std::uint8_t> padded = detail::png_with_full_palette(bytes, size);
   const std::unique_ptr<stbi_uc, detail::StbFree> decoded(
-      stbi_load_from_memory(bytes, length, &got_width, &got_height, &stored, channels));
+      padded.empty()
+          ? stbi_load_from_memory(bytes, length, &got_width, &got_height, &stored, channels)
+          : stbi_load_from_memory(padded.data(), static_cast<int>(padded.size()), &got_width,
+                                  &got_height, &stored, channels));
   if (decoded == nullptr && detail::stb_refused_allocation > 0)
     fail(file, ": cannot decode its ", width, "x", height, " image: stb_image asked for ",
          detail::stb_refused_allocation, " bytes at once, more than such an image needs (at most ",
