@@ -76,3 +76,37 @@ TEST_CASE("fuzz_image: a JPEG without a scan is refused, not decoded to unwritte
   CHECK(decode_error(no_scan) ==
         "image file 'finding.jpg': cannot decode it, a corrupt JPEG with no image data (no scan)");
 }
+
+TEST_CASE("fuzz_image: a palette PNG's pixel past the palette is black, every time") {
+  // A 3x2 palette PNG with 3 entries (red, green, blue) whose first row holds the indices 4, 49
+  // and 2. stb_image 2.27 left palette entries past the PLTE chunk's uninitialised (a stack
+  // array), so indices 4 and 49 read whatever was there: the same bytes decoded to different
+  // pixels from one call to the next (fuzz_image: "decoding from the file and from memory
+  // differ"). Padded to 256 black entries first, they decode to black.
+  const std::vector<std::uint8_t> png = {
+      0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49,
+      0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x02, 0x08, 0x03,
+      0x00, 0x00, 0x00, 0xaa, 0xaa, 0x96, 0x28, 0x00, 0x00, 0x00, 0x09, 0x50, 0x4c,
+      0x54, 0x45, 0xff, 0x00, 0x00, 0x00, 0xff, 0x00, 0x00, 0x00, 0xff, 0x2d, 0x4a,
+      0xcd, 0x8a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63,
+      0x60, 0x31, 0x64, 0x02, 0x21, 0x00, 0x00, 0x1f, 0x00, 0x07, 0x09, 0xb7, 0x43,
+      0x76, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82};
+  REQUIRE(png.size() == 91);
+  const Image first = decode_image(png.data(), png.size(), 3, "finding.png");
+  REQUIRE(first.width() == 3);
+  REQUIRE(first.height() == 2);
+  const std::vector<std::uint8_t> pixels(first.data(), first.data() + 18);
+  CHECK(pixels[0] == 0);  // index 4: black
+  CHECK(pixels[1] == 0);
+  CHECK(pixels[2] == 0);
+  CHECK(pixels[3] == 0);  // index 49: black
+  CHECK(pixels[4] == 0);
+  CHECK(pixels[5] == 0);
+  CHECK(pixels[6] == 0);  // index 2: blue
+  CHECK(pixels[7] == 0);
+  CHECK(pixels[8] == 255);
+  for (int call = 0; call < 3; ++call) {
+    const Image again = decode_image(png.data(), png.size(), 3, "finding.png");
+    CHECK(std::vector<std::uint8_t>(again.data(), again.data() + 18) == pixels);
+  }
+}
