@@ -20,7 +20,7 @@ namespace minicnn::testing {
 // An image file's bytes: `pixels` holds width x height pixels of `channels` (1 grey, 2 grey +
 // alpha, 3 RGB, 4 RGBA) interleaved bytes.
 inline Bytes encode(const std::string& format, Index width, Index height, int channels,
-             const std::vector<std::uint8_t>& pixels) {
+                    const std::vector<std::uint8_t>& pixels) {
   REQUIRE(pixels.size() == static_cast<std::size_t>(width * height * channels));
   Bytes bytes;
   const auto append = [](void* context, void* data, int size) {
