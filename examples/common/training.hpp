@@ -119,15 +119,25 @@ inline minicnn::Sequential<float> make_model(const std::string& name, minicnn::I
   return augmented;
 }
 
+// Keras's default learning rate of the optimizer `name`.
+inline double default_learning_rate(const std::string& name) {
+  if (name == "adam" || name == "rmsprop") return 1e-3;
+  if (name == "sgd") return 1e-2;
+  minicnn::fail("unknown optimizer '", name, "'; expected adam, sgd or rmsprop");
+}
+
+inline std::unique_ptr<minicnn::Optimizer<float>> make_optimizer(const std::string& name,
+                                                                 double lr) {
+  if (name == "adam") return std::make_unique<minicnn::Adam<float>>(lr);
+  if (name == "sgd") return std::make_unique<minicnn::SGD<float>>(lr);
+  if (name == "rmsprop") return std::make_unique<minicnn::RMSprop<float>>(lr);
+  minicnn::fail("unknown optimizer '", name, "'; expected adam, sgd or rmsprop");
+}
+
 inline std::unique_ptr<minicnn::Optimizer<float>> make_optimizer(const std::string& name,
                                                                  const std::string& lr_text,
                                                                  const CommandLine& cli) {
-  const bool has_lr = !lr_text.empty();
-  const double lr = has_lr ? cli.get_double("lr") : 0.0;
-  if (name == "adam") return std::make_unique<minicnn::Adam<float>>(has_lr ? lr : 1e-3);
-  if (name == "sgd") return std::make_unique<minicnn::SGD<float>>(has_lr ? lr : 1e-2);
-  if (name == "rmsprop") return std::make_unique<minicnn::RMSprop<float>>(has_lr ? lr : 1e-3);
-  minicnn::fail("unknown optimizer '", name, "'; expected adam, sgd or rmsprop");
+  return make_optimizer(name, lr_text.empty() ? default_learning_rate(name) : cli.get_double("lr"));
 }
 
 inline std::string command(int argc, char** argv) {
@@ -164,7 +174,8 @@ inline std::string fixed(double value, int digits) {
 struct TrainingRun {
   std::string dataset_name, command_text;
   std::filesystem::path out;
-  const minicnn::Sequential<float>* model = nullptr;
+  const minicnn::Model<float>* model = nullptr;
+  const minicnn::Normalization<float>* input = nullptr;  // how images become inputs; null: scale
   const minicnn::Optimizer<float>* optimizer = nullptr;
   const minicnn::FitOptions<float>* options = nullptr;
   const minicnn::History* history = nullptr;
@@ -239,7 +250,7 @@ inline minicnn::RunReportFiles write_html_report(const TrainingRun& run) {
                      {"evaluation", run.evaluation_seconds},
                      {"wall (start to saved model)", run.wall_seconds}};
   return write_run_report(run.out.string(), summary, *run.model, *run.history, *run.test,
-                          Normalization<float>::scale());
+                          run.input != nullptr ? *run.input : Normalization<float>::scale());
 }
 
 // Every report of a finished run: report.md, then report.html and its PNG files. Returns the

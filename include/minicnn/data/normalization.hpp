@@ -7,11 +7,23 @@
 // set by channel_stats() and reused unchanged for validation and test data. A pixel has only 256
 // values, so each channel's map is a 256-entry table computed once: converting a batch is one
 // lookup per pixel, and the result is exactly (p / 255 - mean) / std rounded once to T.
+//
+// A pretrained backbone expects the inputs it was trained on (preprocess_input, Keras's modes;
+// p is an RGB byte, output channel c reads input channel source[c]):
+//
+//   "torch"   x = (p / 255 - mean[c]) / std[c]   torchvision's ImageNet statistics:
+//                                                mean (0.485, 0.456, 0.406), std (0.229, 0.224,
+//                                                0.225); what PyTorch-exported models expect
+//   "caffe"   x = p[source[c]] - mean[c]         RGB to BGR (source = 2, 1, 0), then the ImageNet
+//                                                means of B, G, R (103.939, 116.779, 123.68)
+//                                                subtracted, no scaling (Keras's ResNet50, VGG)
+//   "tf"      x = p / 127.5 - 1                  in [-1, 1] (Keras's Xception, MobileNet)
 #pragma once
 
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -97,6 +109,29 @@ class Normalization {
     return n;
   }
 
+  // Keras's preprocess_input(x, mode) for RGB images: "torch", "caffe" or "tf" (see the top).
+  static Normalization preprocess_input(const std::string& mode) {
+    if (mode == "torch") return standardize({{0.485, 0.456, 0.406}, {0.229, 0.224, 0.225}});
+    Normalization n;
+    if (mode == "tf") {
+      n.table_.resize(256);
+      for (int p = 0; p < 256; ++p)
+        n.table_[static_cast<std::size_t>(p)] = static_cast<T>(p / 127.5 - 1.0);
+      return n;
+    }
+    if (mode != "caffe")
+      fail("Normalization::preprocess_input: expected the mode 'torch', 'caffe' or 'tf', got '",
+           mode, "'");
+    const double bgr_mean[3] = {103.939, 116.779, 123.68};
+    n.channels_ = 3;
+    n.source_ = {2, 1, 0};
+    n.table_.resize(3 * 256);
+    for (std::size_t c = 0; c < 3; ++c)
+      for (int p = 0; p < 256; ++p)
+        n.table_[256 * c + static_cast<std::size_t>(p)] = static_cast<T>(p - bgr_mean[c]);
+    return n;
+  }
+
   // Channels this normalization was made for; 0 when it applies to any number (scale).
   Index channels() const { return channels_; }
 
@@ -111,16 +146,19 @@ class Normalization {
   void apply(const std::uint8_t* in, T* out, Index channels, Index pixels) const {
     for (Index c = 0; c < channels; ++c) {
       const T* lookup = table_.data() + (channels_ == 0 ? 0 : 256 * c);
+      const Index source = source_.empty() ? c : source_[static_cast<std::size_t>(c)];
+      const std::uint8_t* plane = in + source * pixels;
       for (Index i = 0; i < pixels; ++i)
-        *out++ = lookup[*in++];
+        *out++ = lookup[plane[i]];
     }
   }
 
  private:
   Normalization() = default;
 
-  Index channels_ = 0;    // 0: one table for every channel
-  std::vector<T> table_;  // (channels or 1, 256): the value of each byte in each channel
+  Index channels_ = 0;         // 0: one table for every channel
+  std::vector<T> table_;       // (channels or 1, 256): the value of each byte in each channel
+  std::vector<Index> source_;  // per output channel, the input channel it reads; empty: the same
 };
 
 }  // namespace minicnn
