@@ -44,6 +44,9 @@ int run(const examples::Job& job, int argc, char** argv) {
               "the side in pixels every photo is resized to (the lab: 32 and 64; none: 64, or "
               "the backbone's input size)")
       .option("test-split", "0.2", "fraction of the photos held out as the test set (seeded)")
+      .option("max-memory-gib", "2",
+              "bound on the decoded photos held in memory (N x 3 x size x size bytes); the "
+              "loader refuses a folder above it before decoding anything")
       .option("out", "runs/cats_vs_dogs", "directory for the model, history and report");
   examples::add_backbone_options(cli, "features", "none");
   if (!cli.parse(argc, argv)) return 0;
@@ -62,6 +65,9 @@ int run(const examples::Job& job, int argc, char** argv) {
     options.height = options.width = 64;
   }
   options.validation_split = cli.get_double("test-split");
+  const double max_gib = cli.get_double("max-memory-gib");
+  if (!(max_gib > 0)) fail("cats_vs_dogs: expected --max-memory-gib > 0, got ", max_gib);
+  options.max_bytes = static_cast<std::uint64_t>(max_gib * double(std::uint64_t{1} << 30));
   options.seed = static_cast<std::uint64_t>(cli.get_int("seed"));
   options.bad_images = BadImages::skip;
   const ImageFolder photos = load_image_folder(cli.get("data-dir"), options);
