@@ -69,7 +69,8 @@ def export(args, model):
     meta_path = os.path.join(args.cache, model + ".json")
     if not (os.path.exists(onnx_path) and os.path.exists(meta_path)):
         os.makedirs(args.cache, exist_ok=True)
-        run([sys.executable, os.path.abspath(__file__), "--export", model, "--cache", args.cache], 1)
+        run([sys.executable, os.path.abspath(__file__), "--export", model,
+             "--cache", args.cache], 1)
     with open(meta_path) as f:
         return onnx_path, json.load(f)["macs_per_image"]
 
@@ -249,7 +250,8 @@ def table(args, runs, peaks, diffs, flops):
     engines = args.engines
     head = (["phase", "model", "batch", "threads"] + [f"{e} img/s" for e in engines]
             + [f"minicnn / {p}" for p in ("onnxruntime", "pytorch", "dlib") if p in engines]
-            + ["GFLOP/s minicnn, faster path (% peak)", "GFLOP/s best peer (% peak)", "max abs diff ORT",
+            + ["GFLOP/s minicnn, faster path (% peak)", "GFLOP/s best peer (% peak)",
+               "max abs diff ORT",
                "peak RSS MiB " + " / ".join(engines)])
     lines = ["| " + " | ".join(head) + " |", "| --- | --- |" + " ---: |" * (len(head) - 2)]
     for phase, key, factor in (("training", "train_images_per_second", 3),
@@ -267,7 +269,8 @@ def table(args, runs, peaks, diffs, flops):
                             row.append(f"{rate(s[0])} ±{100 * s[1]:.0f}%")
                         else:
                             row.append("-")
-                    # The ONNX Runtime ratio is the same file's (minicnn-onnx), the others the zoo's.
+                    # The ONNX Runtime ratio is the same file's (minicnn-onnx), the others the
+                    # zoo's.
                     for peer in ("onnxruntime", "pytorch", "dlib"):
                         if peer not in engines:
                             continue

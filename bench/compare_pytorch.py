@@ -76,7 +76,7 @@ def build_model(torch, name):
             nn.Linear(500, 20))
     if name == "resnet20":
         return cifar_resnet(torch, 20)
-    if name in ("resnet18", "resnet50", "mobilenet_v2"):  # what minicnn's zoo copies, layer for layer
+    if name in IMAGENET_MODELS:  # what minicnn's zoo copies, layer for layer
         import torchvision
         return getattr(torchvision.models, name)()
     raise SystemExit(f"unknown model {name}")
