@@ -3,8 +3,8 @@
 
 Runs the five reference models (bench/reference_models.hpp, batch 64) and the graph models
 (bench/graph_models.hpp: ResNet-20 on CIFAR trained at batch 128, ResNet-50 on 224x224 inferring
-at batch 8) in both frameworks: the same layers, Adam on sparse cross-entropy, random data held in
-memory, the same thread count.
+at batch 8; ResNet-18 and MobileNetV2 on request) in both frameworks: the same layers, Adam on
+sparse cross-entropy, random data held in memory, the same thread count.
 Each measurement is a fresh process (the C++ driver minicnn_throughput, or this script in
 --worker mode), minicnn and PyTorch alternate, and their order flips every repeat, so that a
 change in the machine's load hits both sides alike. Prints one Markdown table of medians:
@@ -30,7 +30,9 @@ import time
 REFERENCE_MODELS = ["mnist_model1", "mnist_model4", "lenet5", "cifar10_basic",
                     "cifar100_coarse_first"]
 # name: (batch, whether training is measured), as bench/graph_models.hpp has them.
-GRAPH_MODELS = {"resnet20": (128, True), "resnet50": (8, False)}
+GRAPH_MODELS = {"resnet20": (128, True), "resnet18": (16, False), "resnet50": (8, False),
+                "mobilenet_v2": (16, False)}
+IMAGENET_MODELS = ("resnet18", "resnet50", "mobilenet_v2")
 MODELS = REFERENCE_MODELS + list(GRAPH_MODELS)
 
 
@@ -74,9 +76,9 @@ def build_model(torch, name):
             nn.Linear(500, 20))
     if name == "resnet20":
         return cifar_resnet(torch, 20)
-    if name == "resnet50":  # what minicnn's resnet50 copies, layer for layer
+    if name in IMAGENET_MODELS:  # what minicnn's zoo copies, layer for layer
         import torchvision
-        return torchvision.models.resnet50()
+        return getattr(torchvision.models, name)()
     raise SystemExit(f"unknown model {name}")
 
 
@@ -106,13 +108,13 @@ def cifar_resnet(torch, depth, classes=10):
 
 
 def sample_shape(name):
-    if name == "resnet50":
+    if name in IMAGENET_MODELS:
         return (3, 224, 224)
     return (1, 28, 28) if name.startswith("mnist") else (3, 32, 32)
 
 
 def classes(name):
-    return {"cifar100_coarse_first": 20, "resnet50": 1000}.get(name, 10)
+    return 1000 if name in IMAGENET_MODELS else {"cifar100_coarse_first": 20}.get(name, 10)
 
 
 def default_batch(name):
@@ -246,7 +248,9 @@ def table(args, runs):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--driver", help="path of minicnn_throughput (bench/model_throughput.cpp)")
-    parser.add_argument("--models", nargs="+", default=MODELS, choices=MODELS)
+    # The ImageNet models beside resnet50 belong to bench/compare_engines.py's workloads.
+    parser.add_argument("--models", nargs="+", choices=MODELS,
+                        default=REFERENCE_MODELS + ["resnet20", "resnet50"])
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--batch", type=int, default=0,
                         help="images per batch; 0: each model's workload (64, resnet20 128, "
