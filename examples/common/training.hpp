@@ -174,13 +174,13 @@ inline std::string fixed(double value, int digits) {
 struct TrainingRun {
   std::string dataset_name, command_text;
   std::filesystem::path out;
-  const minicnn::Model<float>* model = nullptr;
+  const minicnn::Model<float>* model = nullptr;  // a Sequential or a graph model
   const minicnn::Normalization<float>* input = nullptr;  // how images become inputs; null: scale
   const minicnn::Optimizer<float>* optimizer = nullptr;
   const minicnn::FitOptions<float>* options = nullptr;
   const minicnn::History* history = nullptr;
   const minicnn::Dataset* test = nullptr;  // the test set, in its stored order
-  minicnn::Sequential<float>::Evaluation evaluation;
+  minicnn::Model<float>::Evaluation evaluation;
   std::string model_name, augmentation;
   int threads = 0;
   int ranks = 1;  // processes training together (mpirun -np)
