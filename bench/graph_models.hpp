@@ -1,7 +1,8 @@
 // The graph models of the comparison with PyTorch (docs/performance.md, "Graph models"), each with
 // the workload it is measured on: the CIFAR ResNet-20 of He et al. trains at batch 128, the
 // paper's; torchvision's ResNet-50 on 224x224 images infers at batch 8. bench/compare_pytorch.py
-// defines their PyTorch twins (torchvision's resnet50, the twin of tests/test_zoo_graphs.cpp).
+// defines their PyTorch twins (torchvision's resnet50, the twin of
+// tests/model/test_zoo_graphs.cpp).
 #pragma once
 
 #include <memory>
