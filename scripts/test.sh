@@ -10,7 +10,7 @@
 #     add_subdirectory), the CIFAR trainers end to end and the benchmarks' smoke runs. Last, so
 #     that its summary closes the output.
 # One instrumented build instead of a plain one plus an instrumented one, and the test files of each
-# folder compiled together (tests/CMakeLists.txt), keep the whole run near 20 minutes on 2 cores
+# folder compiled together (tests/CMakeLists.txt), bring the whole run towards 20 minutes on 2 cores
 # (docs/reliability.md, "The cost of the test command"). Each phase prints its CPU seconds (user and
 # system, its child processes included) and its wall seconds. scripts/train_mnist.sh builds the
 # uninstrumented Release programs.
