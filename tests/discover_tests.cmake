@@ -23,10 +23,13 @@ foreach(file IN LISTS files)
     message(FATAL_ERROR "${PROGRAM} --list-test-cases ${source_filter} failed (${status}):\n${listing}")
   endif()
   # The listing is framed by "[doctest] ..." lines and rules of '='; every other line is a case.
-  # Test names may not contain ';' or square brackets (CMake list syntax).
+  # A ';' in a name is kept aside while the lines are split into a CMake list, then put back (the
+  # names are written as bracket arguments, which keep it). Names may not contain square brackets.
+  string(REPLACE ";" "<semicolon>" listing "${listing}")
   string(REPLACE "\n" ";" lines "${listing}")
   set(cases 0)
   foreach(name IN LISTS lines)
+    string(REPLACE "<semicolon>" ";" name "${name}")
     if(name STREQUAL "" OR name MATCHES "^\\[doctest\\] " OR name MATCHES "^=+$")
       continue()
     endif()
