@@ -83,7 +83,7 @@ def build_model(torch, name):
 
 
 def cifar_resnet(torch, depth, classes=10):
-    """The twin of minicnn's cifar_resnet (tests/test_zoo_graphs.cpp holds its counts): He et al.'s
+    """The twin of minicnn's cifar_resnet (tests/model/test_zoo_graphs.cpp holds its counts): He et al.'s
     CIFAR ResNet with projection shortcuts (option B) where the width doubles."""
     nn = torch.nn
 

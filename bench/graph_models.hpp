@@ -4,7 +4,7 @@
 // batch 8, ResNet-18 and MobileNetV2 at 16 (bench/compare_engines.py passes its own batches, 1 and
 // 16).
 // bench/compare_pytorch.py defines their PyTorch twins (torchvision's models, the twins of
-// tests/test_zoo_graphs.cpp and tests/test_zoo_mobile.cpp).
+// tests/model/test_zoo_graphs.cpp and tests/model/test_zoo_mobile.cpp).
 #pragma once
 
 #include <memory>

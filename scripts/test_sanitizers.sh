@@ -24,7 +24,19 @@ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMINICNN_SANITIZ
   -DMINICNN_BUILD_TESTS=ON -DMINICNN_BUILD_EXAMPLES=OFF
 selection=()
 if [[ $# -gt 0 ]]; then
-  cmake --build "$build" -j "$jobs" --target "$@"
+  # The program that holds a test file's cases: its folder's, <folder>_tests, for tests/<folder>/
+  # (tests/CMakeLists.txt); its own for tests/test_*.cpp and for folders with a CMakeLists.txt.
+  programs=()
+  for name in "$@"; do
+    source=$(find "$root/tests" -maxdepth 2 -name "$name.cpp" | head -1)
+    folder=$(dirname "${source:-$root/tests/$name.cpp}")
+    if [[ $folder == "$root/tests" || -f $folder/CMakeLists.txt ]]; then
+      programs+=("$name")
+    else
+      programs+=("$(basename "$folder")_tests")
+    fi
+  done
+  cmake --build "$build" -j "$jobs" --target "${programs[@]}"
   selection=(-R "^($(IFS='|'; echo "$*")):")   # ctest names are "test_idx:<test case>"
 else
   cmake --build "$build" -j "$jobs"

@@ -564,7 +564,7 @@ TEST_CASE("History writes Keras's metrics as CSV and JSON") {
   CHECK(read(json) == history.json());
   std::remove(csv.c_str());
   std::remove(json.c_str());
-  // Errors name the caller (the failure paths themselves: tests/test_atomic_file.cpp).
+  // Errors name the caller (the failure paths themselves: tests/core/test_atomic_file.cpp).
   CHECK_THROWS_WITH_AS(history.write_csv("no/such/directory/h.csv"),
                        "History::write_csv: cannot create a temporary file next to "
                        "'no/such/directory/h.csv': No such file or directory",

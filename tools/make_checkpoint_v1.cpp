@@ -1,7 +1,7 @@
 // Writes tests/golden/checkpoint_v1.mcnn: a checkpoint in format version 1 (chains, before graphs
-// were stored), written by minicnn as it was at commit 9d0da54, so that tests/test_graph.cpp can
-// prove every old file still loads. It prints the model's predictions on a fixed probe, which the
-// test compares with. It compiles only against that commit's headers:
+// were stored), written by minicnn as it was at commit 9d0da54, so that tests/model/test_graph.cpp
+// can prove every old file still loads. It prints the model's predictions on a fixed probe, which
+// the test compares with. It compiles only against that commit's headers:
 //
 //   mkdir /tmp/v1 && git archive 9d0da54 include | tar x -C /tmp/v1
 //   g++ -std=c++17 -O2 -fopenmp -I/tmp/v1/include -isystem /usr/include/eigen3 \

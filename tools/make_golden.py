@@ -2,7 +2,7 @@
 """Writes the golden reference files of minicnn's tests (tests/golden/*.bin) with PyTorch.
 
 Every layer, loss and optimizer of minicnn is run by PyTorch in float64 on small inputs; the
-C++ test (tests/test_golden.cpp) runs ours in float on the same inputs and compares. Inputs and
+C++ test (tests/layers/test_golden.cpp) runs ours in float on the same inputs and compares. Inputs and
 parameters are drawn, then rounded to float32 (and stored as float64), so that both sides start
 from exactly the same numbers and only the arithmetic differs.
 

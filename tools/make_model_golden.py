@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Writes tests/golden/small_resnet.bin: a whole small ResNet run by PyTorch, for the end-to-end
-test of minicnn's graph engine (tests/test_model_golden.cpp), in the spirit of llm.c's
+test of minicnn's graph engine (tests/model/test_model_golden.cpp), in the spirit of llm.c's
 test_gpt2: the same model with the same weights on both sides, then the logits, the loss, every
 parameter's gradient and the losses of 10 optimizer steps compared.
 

@@ -18,7 +18,7 @@
 // Builders take the number of classes, defaulting to the lab's. Parameter counts, as Keras's
 // summary() reports them (BatchNorm's moving statistics included; PyTorch counts those as
 // buffers), are computed in the comments for the default input and classes, and checked by
-// tests/test_models.cpp.
+// tests/model/test_models.cpp.
 #pragma once
 
 #include <functional>

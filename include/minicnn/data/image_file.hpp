@@ -218,7 +218,7 @@ inline const char* jpeg_problem(const std::uint8_t* bytes, std::size_t size) {
 
 // How many images decode_image() has started decoding in this process (those whose header passed
 // the checks), successfully or not: how a test checks that training from an image folder decodes
-// nothing after loading (tests/test_image_folder.cpp).
+// nothing after loading (tests/data/test_image_folder.cpp).
 inline std::uint64_t image_decodes() {
   return detail::image_decode_counter().load();
 }

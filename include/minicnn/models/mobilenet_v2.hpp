@@ -106,7 +106,7 @@ Node inverted_residual(Model<T>& model, Node x, const std::string& block, Index 
 }  // namespace detail
 
 // torchvision's mobilenet_v2 (weights=None). Parameters on 1,000 classes, checked by
-// tests/test_zoo_mobile.cpp against torchvision 0.14: 3,504,872 trainable (its sum over
+// tests/model/test_zoo_mobile.cpp against torchvision 0.14: 3,504,872 trainable (its sum over
 // parameters()) + 34,112 moving statistics; without the top 2,223,872 trainable (classifier.1's
 // 1280 * classes + classes less).
 template <typename T>

@@ -170,7 +170,8 @@ Model<T> torchvision_resnet(const char* who, const ResNetSpec& spec, Index class
 //
 // Parameters on 1,000 classes, trainable (torchvision's sum over parameters()) + non-trainable
 // (BatchNorm's moving statistics, torchvision's running_mean and running_var), checked by
-// tests/test_zoo_graphs.cpp; without the top, fc's 512 * 1000 + 1000 or 2048 * 1000 + 1000 less.
+// tests/model/test_zoo_graphs.cpp; without the top, fc's 512 * 1000 + 1000 or 2048 * 1000 + 1000
+// less.
 
 // ResNet-18: BasicBlock x (2, 2, 2, 2). 11,689,512 trainable + 9,600 = 11,699,112.
 template <typename T>
@@ -281,7 +282,8 @@ Model<T> keras_resnet50(Index classes = 1000, bool include_top = true,
 // for that padding, so the two blocks that double the width project with a 1x1 convolution and
 // BatchNorm (option B), which adds 16*32 + 2*32 and 32*64 + 2*64 trainable parameters (2,752).
 // Counts on 10 classes, trainable (the paper's 0.27 M, 0.46 M, 0.66 M, 0.85 M and 1.7 M with
-// option A) + moving statistics, checked against the PyTorch twin of tests/test_zoo_graphs.cpp:
+// option A) + moving statistics, checked against the PyTorch twin of
+// tests/model/test_zoo_graphs.cpp:
 //   ResNet-20 272,474 + 1,568   ResNet-32 466,906 + 2,464   ResNet-44 661,338 + 3,360
 //   ResNet-56 855,770 + 4,256   ResNet-110 1,730,714 + 8,288
 // Names follow the torchvision models' ("layer1.0.conv1", ...); depth is any 6n + 2.

@@ -91,7 +91,7 @@ Node xception_down_block(Model<T>& model, Node x, const std::string& block, Inde
 }  // namespace detail
 
 // keras.applications.Xception (weights=None). Parameters on 1,000 classes, as Keras's summary()
-// prints them, checked by tests/test_zoo_mobile.cpp: 22,855,952 trainable + 54,528 moving
+// prints them, checked by tests/model/test_zoo_mobile.cpp: 22,855,952 trainable + 54,528 moving
 // statistics = 22,910,480; without the top 20,861,480 (predictions' 2048 * classes + classes
 // less).
 template <typename T>

@@ -13,18 +13,14 @@
 #include "minicnn/layers/depthwise_conv2d.hpp"
 #include "minicnn/layers/zero_padding2d.hpp"
 #include "support/gradient_check.hpp"
+#include "support/layer_helpers.hpp"
 
 using namespace minicnn;
+using minicnn::testing::apply;
+using minicnn::testing::random_tensor;
+using minicnn::testing::with_threads;
 
 namespace {
-
-template <typename T>
-Tensor<T> random_tensor(const Shape& shape, std::uint64_t seed) {
-  Random random(seed);
-  Tensor<T> t(shape);
-  t.fill_uniform(random, T(-1), T(1));
-  return t;
-}
 
 // The definition above, by direct summation, with the padding before each axis given.
 Tensor<double> direct_depthwise(const Tensor<double>& x, const Tensor<double>& kernel,
@@ -51,24 +47,6 @@ Tensor<double> direct_depthwise(const Tensor<double>& x, const Tensor<double>& k
             y(n, k, oh, ow) = sum;
           }
   return y;
-}
-
-// Builds `layer` for x's samples and returns its inference output.
-template <typename T>
-Tensor<T> apply(Layer<T>& layer, const Tensor<T>& x) {
-  Random random(1);
-  layer.build(x.shape().sample(), random);
-  Tensor<T> y;
-  layer.forward(x, y, Mode::inference);
-  return y;
-}
-
-template <typename Body>
-void with_threads(int threads, Body body) {
-  const int previous = omp_get_max_threads();
-  omp_set_num_threads(threads);
-  body();
-  omp_set_num_threads(previous);
 }
 
 }  // namespace

@@ -14,28 +14,11 @@
 #include "minicnn/layers/depthwise_conv2d.hpp"
 #include "minicnn/layers/separable_conv2d.hpp"
 #include "support/gradient_check.hpp"
+#include "support/layer_helpers.hpp"
 
 using namespace minicnn;
-
-namespace {
-
-template <typename T>
-Tensor<T> random_tensor(const Shape& shape, std::uint64_t seed) {
-  Random random(seed);
-  Tensor<T> t(shape);
-  t.fill_uniform(random, T(-1), T(1));
-  return t;
-}
-
-template <typename Body>
-void with_threads(int threads, Body body) {
-  const int previous = omp_get_max_threads();
-  omp_set_num_threads(threads);
-  body();
-  omp_set_num_threads(previous);
-}
-
-}  // namespace
+using minicnn::testing::random_tensor;
+using minicnn::testing::with_threads;
 
 TEST_CASE("SeparableConv2D is a DepthwiseConv2D without bias, then a 1x1 Conv2D with bias") {
   struct Case {

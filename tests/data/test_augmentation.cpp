@@ -21,7 +21,7 @@ using namespace minicnn;
 namespace {
 
 // (channels, height, width) with pixel value 1000 ch + 100 + W r + c: every pixel distinct.
-Tensor<double> numbered(Index channels, Index height, Index width) {
+Tensor<double> numbered_image(Index channels, Index height, Index width) {
   Tensor<double> image({channels, height, width});
   for (Index ch = 0; ch < channels; ++ch)
     for (Index r = 0; r < height; ++r)
@@ -61,7 +61,7 @@ AugmentationSettings everything() {
 TEST_CASE("A flip of a flip is the identity") {
   for (Index width : {1, 4, 7}) {
     CAPTURE(width);
-    const auto image = numbered(3, 5, width);
+    const auto image = numbered_image(3, 5, width);
     SampleTransform flip;
     flip.flip = true;
     const auto once = transformed(image, flip);
@@ -72,7 +72,7 @@ TEST_CASE("A flip of a flip is the identity") {
 }
 
 TEST_CASE("A shift moves a known pixel to a known place and fills with the nearest edge pixel") {
-  const auto image = numbered(1, 6, 8);
+  const auto image = numbered_image(1, 6, 8);
   SampleTransform shift;
   shift.shift_x = 3;   // right
   shift.shift_y = -2;  // up
@@ -87,7 +87,7 @@ TEST_CASE("A shift moves a known pixel to a known place and fills with the neare
 }
 
 TEST_CASE("A fractional shift rounds to the nearest pixel") {
-  const auto image = numbered(1, 4, 4);
+  const auto image = numbered_image(1, 4, 4);
   SampleTransform shift;
   shift.shift_x = 0.6;
   const auto out = transformed(image, shift);
@@ -97,7 +97,7 @@ TEST_CASE("A fractional shift rounds to the nearest pixel") {
 TEST_CASE("Rotation by 90 degrees of a square image is a transpose and then a vertical flip") {
   for (Index size : {4, 5}) {  // even sizes have their centre between pixels
     CAPTURE(size);
-    const auto image = numbered(2, size, size);
+    const auto image = numbered_image(2, size, size);
     SampleTransform quarter;
     quarter.angle = 3.14159265358979323846 / 2;
     const auto out = transformed(image, quarter);
@@ -112,7 +112,7 @@ TEST_CASE("Rotation by 90 degrees of a square image is a transpose and then a ve
 
 TEST_CASE("The geometry holds at photo sizes: 64x64 RGB and non-square images") {
   // The cats-vs-dogs lab trains on 64x64 RGB photos with rotations up to 90 degrees.
-  const auto square = numbered(3, 64, 64);
+  const auto square = numbered_image(3, 64, 64);
   SampleTransform quarter;
   quarter.angle = 3.14159265358979323846 / 2;
   const auto turned = transformed(square, quarter);
@@ -126,7 +126,7 @@ TEST_CASE("The geometry holds at photo sizes: 64x64 RGB and non-square images") 
   for (const auto& [height, width] : {std::pair<Index, Index>{48, 80}, {33, 20}}) {
     CAPTURE(height);
     CAPTURE(width);
-    const auto image = numbered(3, height, width);
+    const auto image = numbered_image(3, height, width);
     SampleTransform half, flip, shift;
     half.angle = 3.14159265358979323846;
     flip.flip = true;
@@ -174,7 +174,7 @@ TEST_CASE("The geometry holds at photo sizes: 64x64 RGB and non-square images") 
 }
 
 TEST_CASE("Zoom 1, shift 0, angle 0 and shear 0 are the identity") {
-  const auto image = numbered(3, 7, 6);
+  const auto image = numbered_image(3, 7, 6);
   const auto out = transformed(image, SampleTransform{});
   CHECK(std::equal(out.begin(), out.end(), image.begin()));
 
@@ -188,7 +188,7 @@ TEST_CASE("Zoom 1, shift 0, angle 0 and shear 0 are the identity") {
 }
 
 TEST_CASE("Zoom 2 shows the content at half size around the centre") {
-  const auto image = numbered(1, 9, 9);
+  const auto image = numbered_image(1, 9, 9);
   SampleTransform zoom;
   zoom.zoom_x = zoom.zoom_y = 2.0;
   const auto out = transformed(image, zoom);

@@ -15,27 +15,13 @@
 #include "minicnn/layers/conv2d.hpp"
 #include "minicnn/layers/reference_conv2d.hpp"
 #include "support/gradient_check.hpp"
+#include "support/layer_helpers.hpp"
 
 using namespace minicnn;
+using minicnn::testing::random_tensor;
+using minicnn::testing::with_threads;
 
 namespace {
-
-template <typename T>
-Tensor<T> random_tensor(const Shape& shape, std::uint64_t seed) {
-  Random random(seed);
-  Tensor<T> t(shape);
-  t.fill_uniform(random, T(-1), T(1));
-  return t;
-}
-
-// Runs `body` with OpenMP limited to `threads`, then restores the previous limit.
-template <typename Body>
-void with_threads(int threads, Body body) {
-  const int previous = omp_get_max_threads();
-  omp_set_num_threads(threads);
-  body();
-  omp_set_num_threads(previous);
-}
 
 bool identical(const Tensor<float>& a, const Tensor<float>& b) {
   return a.shape() == b.shape() && std::equal(a.begin(), a.end(), b.begin());

@@ -25,7 +25,7 @@ using namespace minicnn;
 
 namespace {
 
-Tensor<double> uniform(const Shape& shape, std::uint64_t seed) {
+Tensor<double> uniform_tensor(const Shape& shape, std::uint64_t seed) {
   Tensor<double> t(shape);
   Random random(seed);
   t.fill_uniform(random, -1.0, 1.0);
@@ -100,12 +100,12 @@ double merge_gradient_error(MergeLayer<double>& merge, const std::vector<Shape>&
   std::vector<Tensor<double>> xs;
   std::vector<const Tensor<double>*> inputs;
   for (std::size_t k = 0; k < shapes.size(); ++k)
-    xs.push_back(uniform(shapes[k].with_batch(2), 10 + k));
+    xs.push_back(uniform_tensor(shapes[k].with_batch(2), 10 + k));
   for (const auto& x : xs)
     inputs.push_back(&x);
   Tensor<double> y;
   merge.forward_inputs(inputs, y, Mode::training);
-  const Tensor<double> r = uniform(y.shape(), 99);
+  const Tensor<double> r = uniform_tensor(y.shape(), 99);
   std::vector<Tensor<double>> dxs(xs.size());
   std::vector<Tensor<double>*> gradients;
   for (auto& dx : dxs)
@@ -183,7 +183,7 @@ TEST_CASE("Residual networks' gradients match central differences, identity and 
   // The stem's output is read by the first block's convolution and by its Add: its gradient is
   // the sum of the two. The projection block's shortcut is a second path to the same input.
   auto model = small_resnet<double>();
-  const auto x = uniform({4, 2, 5, 5}, 7);
+  const auto x = uniform_tensor({4, 2, 5, 5}, 7);
   const auto y = Tensor<double>::of({4}, {0, 2, 1, 2});
   const auto report = check_model_gradients(model, x, y);
   INFO(report.worst_element);
@@ -203,7 +203,7 @@ TEST_CASE("A tensor read by several layers gets the sum of their gradients") {
   model.build(model.add<Dense>(doubled, 2), 5);
   model.set_loss(std::make_unique<SparseCategoricalCrossentropy<double>>(true));
   const auto report =
-      check_model_gradients(model, uniform({3, 3}, 8), Tensor<double>::of({3}, {1, 0, 1}));
+      check_model_gradients(model, uniform_tensor({3, 3}, 8), Tensor<double>::of({3}, {1, 0, 1}));
   INFO(report.worst_element);
   CHECK(report.worst_error < 1e-6);
 }
@@ -216,7 +216,7 @@ TEST_CASE("A frozen BatchNorm runs in inference mode and its gradients are those
   for (Parameter<double>* p : model.parameters())
     if (p->name == "moving_mean" || p->name == "moving_variance")
       p->value.fill(p->name == "moving_mean" ? 0.3 : 1.7);
-  const auto x = uniform({4, 2, 5, 5}, 7);
+  const auto x = uniform_tensor({4, 2, 5, 5}, 7);
   const auto y = Tensor<double>::of({4}, {0, 2, 1, 2});
   const auto before = model.parameters();
   std::vector<double> moving;

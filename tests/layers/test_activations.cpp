@@ -8,22 +8,10 @@
 
 #include "minicnn/layers/activations.hpp"
 #include "support/gradient_check.hpp"
+#include "support/layer_helpers.hpp"
 
 using namespace minicnn;
-
-namespace {
-
-// Builds `layer` for samples of `sample_shape` and returns its output for `x`.
-template <typename T>
-Tensor<T> apply(Layer<T>& layer, const Tensor<T>& x) {
-  Random random(1);
-  layer.build(x.shape().sample(), random);
-  Tensor<T> y;
-  layer.forward(x, y, Mode::inference);
-  return y;
-}
-
-}  // namespace
+using minicnn::testing::apply;
 
 TEST_CASE("ReLU keeps positive values and zeroes the rest") {
   ReLU<double> relu;

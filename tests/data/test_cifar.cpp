@@ -51,7 +51,7 @@ void check_pixels(const Dataset& data) {
   CHECK(all_equal);
 }
 
-std::vector<std::int32_t> labels_of(const Dataset& data) {
+std::vector<std::int32_t> cifar_labels(const Dataset& data) {
   return {data.labels.begin(), data.labels.end()};
 }
 
@@ -64,7 +64,7 @@ TEST_CASE("CIFAR-10 records read back as (N, 3, 32, 32) RGB planes, files concat
   const Dataset data = read_cifar10({first, second});
   CHECK(data.images.shape() == Shape{5, 3, 32, 32});
   CHECK(data.classes == 10);
-  CHECK(labels_of(data) == std::vector<std::int32_t>{3, 9, 0, 1, 2});
+  CHECK(cifar_labels(data) == std::vector<std::int32_t>{3, 9, 0, 1, 2});
   check_pixels(data);
 }
 
@@ -73,11 +73,11 @@ TEST_CASE("CIFAR-100 records carry a coarse and a fine label; either is kept") {
   const auto path = write_raw(dir / "train.bin", cifar_records(0, 3, {{4, 0}, {19, 99}, {11, 57}}));
   const Dataset coarse = read_cifar100({path}, CifarLabels::coarse);
   CHECK(coarse.classes == 20);
-  CHECK(labels_of(coarse) == std::vector<std::int32_t>{4, 19, 11});
+  CHECK(cifar_labels(coarse) == std::vector<std::int32_t>{4, 19, 11});
   check_pixels(coarse);
   const Dataset fine = read_cifar100({path}, CifarLabels::fine);
   CHECK(fine.classes == 100);
-  CHECK(labels_of(fine) == std::vector<std::int32_t>{0, 99, 57});
+  CHECK(cifar_labels(fine) == std::vector<std::int32_t>{0, 99, 57});
   check_pixels(fine);
 }
 

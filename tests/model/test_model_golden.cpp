@@ -44,7 +44,7 @@ Node add_sum(Model<T>& model, const char* name, Node a, Node b) {
 
 // The model of tools/make_model_golden.py, with its names and the golden file's weights.
 template <typename T>
-Model<T> small_resnet() {
+Model<T> golden_resnet() {
   Model<T> model;
   const Node x = model.input({3, 8, 8});
   const auto conv = [&](const char* name, Node in, Index filters, Index size, Index stride,
@@ -102,7 +102,7 @@ void check_close(const std::string& what, const Tensor<double>& actual,
 }  // namespace
 
 TEST_CASE("The small ResNet's logits, loss and every gradient match PyTorch's within 1e-8") {
-  Model<double> model = small_resnet<double>();
+  Model<double> model = golden_resnet<double>();
   const auto x = golden_as<double>("x"), y = golden_as<double>("y");
   const double loss = model.compute_gradients(x, y);
   CHECK(loss == doctest::Approx(golden().scalar("loss")).epsilon(1e-8));
@@ -121,7 +121,7 @@ TEST_CASE("Ten Adam steps of the small ResNet follow PyTorch's losses, in double
   const Tensor<double>& expected = golden().get("losses");
   REQUIRE(expected.size() == 10);
   {
-    Model<double> model = small_resnet<double>();
+    Model<double> model = golden_resnet<double>();
     const auto x = golden_as<double>("x"), y = golden_as<double>("y");
     Adam<double> adam(1e-2);
     Tensor<double> losses({10});
@@ -133,7 +133,7 @@ TEST_CASE("Ten Adam steps of the small ResNet follow PyTorch's losses, in double
         check_close("after/" + p->path, p->value, golden().get("after/" + p->path), 1e-8);
   }
   {
-    Model<float> model = small_resnet<float>();
+    Model<float> model = golden_resnet<float>();
     const auto x = golden_as<float>("x"), y = golden_as<float>("y");
     Adam<float> adam(1e-2);
     Tensor<double> losses({10});
