@@ -39,6 +39,7 @@ int run(const examples::Job& job, int argc, char** argv) {
       .option("seed", "42", "seed of the head's weights, shuffling, dropout and augmentation")
       .option("validation-split", "0.1", "fraction of the training set held out for validation")
       .option("out", "runs/cifar10_transfer", "directory for the model, history and report");
+  examples::add_verbose_option(cli);
   examples::add_backbone_options(cli, "finetune", "all");
   if (!cli.parse(argc, argv)) return 0;
   if (cli.get("backbone").empty())

@@ -34,6 +34,14 @@ inline std::map<std::string, std::string>& fallbacks() {
   return values;
 }
 
+// --verbose, read by verbose_option().
+inline void add_verbose_option(CommandLine& cli) {
+  cli.option("verbose", "auto",
+             "progress as Keras's verbose: 0 none, 1 a progress bar, 2 one line per epoch; auto: "
+             "a bar on a terminal, lines otherwise (under mpirun, 2 for a log file: Open MPI "
+             "gives the ranks a terminal of its own)");
+}
+
 // The options every trainer takes. Epochs, batch size and optimizer default to the model's lab
 // recipe (minicnn::ZooModel) when it gives one, else to the trainer's defaults given here.
 inline void add_training_options(CommandLine& cli, const std::string& default_model,
@@ -52,9 +60,20 @@ inline void add_training_options(CommandLine& cli, const std::string& default_mo
       .option("seed", "42", "seed of weights, shuffling, dropout and augmentation")
       .option("validation-split", "0.1", "fraction of the training set held out for validation")
       .option("resume", "", "checkpoint to resume from (e.g. runs/mnist/last.mcnn)");
+  add_verbose_option(cli);
   fallbacks()["epochs"] = default_epochs;
   fallbacks()["batch-size"] = default_batch;
   fallbacks()["optimizer"] = "adam";
+}
+
+// --verbose as FitOptions::verbose.
+inline minicnn::Verbose verbose_option(const CommandLine& cli) {
+  const std::string& text = cli.get("verbose");
+  if (text == "auto") return minicnn::Verbose::automatic;
+  if (text == "0") return minicnn::Verbose::silent;
+  if (text == "1") return minicnn::Verbose::progress_bar;
+  if (text == "2") return minicnn::Verbose::epoch_lines;
+  minicnn::fail("--verbose: expected auto, 0, 1 or 2, got '", text, "'");
 }
 
 // A trainer's description followed by the models it can train, for --help.
@@ -174,7 +193,7 @@ inline std::string fixed(double value, int digits) {
 struct TrainingRun {
   std::string dataset_name, command_text;
   std::filesystem::path out;
-  const minicnn::Model<float>* model = nullptr;  // a Sequential or a graph model
+  const minicnn::Model<float>* model = nullptr;          // a Sequential or a graph model
   const minicnn::Normalization<float>* input = nullptr;  // how images become inputs; null: scale
   const minicnn::Optimizer<float>* optimizer = nullptr;
   const minicnn::FitOptions<float>* options = nullptr;
@@ -314,6 +333,7 @@ inline int train_and_report(const Job& job, const CommandLine& cli, const std::s
   options.batch_size = plan.batch_size;
   options.seed = static_cast<std::uint64_t>(cli.get_int("seed"));
   options.validation_split = cli.get_double("validation-split");
+  options.verbose = verbose_option(cli);
   if (!cli.get("resume").empty()) {
     options.initial_epoch = model.restore(cli.get("resume"), optimizer.get());
     log << "Resuming after epoch " << options.initial_epoch << " from " << cli.get("resume")

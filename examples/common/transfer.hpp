@@ -143,6 +143,7 @@ inline int train_from_backbone(const Job& job, const CommandLine& cli,
   fit.batch_size = cli.get("batch-size").empty() ? 32 : cli.get_int("batch-size");
   fit.seed = seed;
   fit.validation_split = cli.get_double("validation-split");
+  fit.verbose = verbose_option(cli);
   fit.collective = job.collective();
   const std::string optimizer_name = cli.get("optimizer").empty() ? "adam" : cli.get("optimizer");
   // Fine-tuning moves pretrained weights: by default 10 times more slowly than Keras's default.
