@@ -26,10 +26,8 @@
 // to run unless OPENBLAS_NUM_THREADS says the same (compare_engines.py sets it, as for PyTorch).
 #include <dlib/dnn.h>
 #include <dlib/revision.h>
-#include <sys/resource.h>
 
 #include <array>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -39,6 +37,7 @@
 
 #include "common/command_line.hpp"
 #include "minicnn/error.hpp"
+#include "throughput_timing.hpp"
 
 namespace {
 
@@ -106,30 +105,6 @@ struct Twins {
 using Train = Twins<bn_con, dropout>;
 using Infer = Twins<affine, multiply>;
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// As bench/model_throughput.cpp: `warmup` untimed calls, then at least min_steps and min_seconds.
-template <typename Step>
-double batches_per_second(Step step, long long warmup, long long min_steps, double min_seconds) {
-  for (long long i = 0; i < warmup; ++i)
-    step(i);
-  const auto start = Clock::now();
-  long long steps = 0;
-  while (steps < min_steps || seconds_since(start) < min_seconds)
-    step(warmup + steps++);
-  return static_cast<double>(steps) / seconds_since(start);
-}
-
-double peak_rss_mib() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux reports KiB
-}
-
 // One random sample: a grayscale image, or the channels of a colour one, uniform in [0, 1).
 void fill_random(matrix<float>& image, long size, std::mt19937& random,
                  std::uniform_real_distribution<float>& pixel) {
@@ -178,7 +153,7 @@ Figures measure(const Workload& w) {
 
   // Keras's Adam: beta 0.9 and 0.999, no weight decay; learning rate 1e-3 below.
   std::vector<adam> solvers(TrainNet::num_computational_layers, adam(0.0f, 0.9f, 0.999f));
-  const double train = batches_per_second(
+  const double train = bench::batches_per_second(
       [&](long long i) {
         net.compute_parameter_gradients(x[i % kBatches], y[i % kBatches].begin());
         net.update_parameters(make_sstack(solvers), 1e-3);
@@ -186,16 +161,16 @@ Figures measure(const Workload& w) {
       w.warmup, w.min_steps, w.seconds);
 
   InferNet inference_net(net);
-  const double inference =
-      batches_per_second([&](long long i) { inference_net.subnet().forward(x[i % kBatches]); },
-                         w.warmup, w.min_steps, w.seconds);
+  const double inference = bench::batches_per_second(
+      [&](long long i) { inference_net.subnet().forward(x[i % kBatches]); }, w.warmup, w.min_steps,
+      w.seconds);
   return {train, inference};
 }
 
 }  // namespace
 
 int main(int argc, char** argv) try {
-  const double startup_rss = peak_rss_mib();
+  const double startup_rss = bench::peak_rss_mib();
   examples::CommandLine cli("dlib_throughput",
                             "Training and inference images/s of dlib's twin of one model, "
                             "printed as one JSON line.");
@@ -250,7 +225,7 @@ int main(int argc, char** argv) try {
       "\"train_images_per_second\": %.2f, \"inference_images_per_second\": %.2f, "
       "\"startup_rss_mib\": %.1f, \"peak_rss_mib\": %.1f, \"dlib_version\": \"%d.%d\"}\n",
       name.c_str(), threads, w.batch, f.train * batch, f.inference * batch, startup_rss,
-      peak_rss_mib(), DLIB_MAJOR_VERSION, DLIB_MINOR_VERSION);
+      bench::peak_rss_mib(), DLIB_MAJOR_VERSION, DLIB_MINOR_VERSION);
   return 0;
 } catch (const std::exception& e) {
   std::cerr << e.what() << '\n';

@@ -16,9 +16,7 @@
 // (buffers sized, Adam's slots created) are not timed; then steps run until --seconds have passed
 // and at least --min-steps were made.
 #include <omp.h>
-#include <sys/resource.h>
 
-#include <chrono>
 #include <cstdio>
 #include <iostream>
 
@@ -26,37 +24,12 @@
 #include "graph_models.hpp"
 #include "minicnn/atomic_file.hpp"
 #include "reference_models.hpp"
+#include "throughput_timing.hpp"
 #if MINICNN_THROUGHPUT_ONNX
 #include "minicnn/onnx/import.hpp"
 #endif
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// Runs `step` (which processes one batch) for at least `min_seconds` and `min_steps`, after
-// `warmup` untimed calls; returns batches per second.
-template <typename Step>
-double batches_per_second(Step step, long long warmup, long long min_steps, double min_seconds) {
-  for (long long i = 0; i < warmup; ++i)
-    step(i);
-  const auto start = Clock::now();
-  long long steps = 0;
-  while (steps < min_steps || seconds_since(start) < min_seconds)
-    step(warmup + steps++);
-  return static_cast<double>(steps) / seconds_since(start);
-}
-
-// The process's peak resident set so far (Linux reports ru_maxrss in KiB).
-double peak_rss_mib() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;
-}
 
 // The tensor's elements as raw float32 bytes (the host's byte order: little-endian on the x86-64
 // and AArch64 machines the comparison runs on, the order tools/ort/run_onnx.js reads).
@@ -69,7 +42,7 @@ std::string float32_bytes(const minicnn::Tensor<float>& t) {
 
 int main(int argc, char** argv) try {
   using namespace minicnn;
-  const double startup_rss = peak_rss_mib();
+  const double startup_rss = bench::peak_rss_mib();
   examples::CommandLine cli("minicnn_throughput",
                             "Training and inference images/s of one reference model "
                             "(bench/reference_models.hpp), printed as one JSON line.");
@@ -147,16 +120,16 @@ int main(int argc, char** argv) try {
   const long long warmup = cli.get_int("warmup"), min_steps = cli.get_int("min-steps");
   const double seconds = cli.get_double("seconds");
 
-  const double train = trains ? batches_per_second(
+  const double train = trains ? bench::batches_per_second(
                                     [&](long long i) {
                                       model->train_on_batch(data.inputs[i % kBatches],
                                                             data.labels[i % kBatches], adam);
                                     },
                                     warmup, min_steps, seconds)
                               : 0.0;
-  const double inference =
-      batches_per_second([&](long long i) { model->predict(data.inputs[i % kBatches], batch); },
-                         warmup, min_steps, seconds);
+  const double inference = bench::batches_per_second(
+      [&](long long i) { model->predict(data.inputs[i % kBatches], batch); }, warmup, min_steps,
+      seconds);
 
   // A workload without training reports null there.
   char train_text[32] = "null";
@@ -167,7 +140,7 @@ int main(int argc, char** argv) try {
       "\"train_images_per_second\": %s, \"inference_images_per_second\": %.2f, "
       "\"startup_rss_mib\": %.1f, \"peak_rss_mib\": %.1f}\n",
       framework.c_str(), name.c_str(), threads, static_cast<long long>(batch), train_text,
-      inference * static_cast<double>(batch), startup_rss, peak_rss_mib());
+      inference * static_cast<double>(batch), startup_rss, bench::peak_rss_mib());
   return 0;
 } catch (const std::exception& e) {
   std::cerr << e.what() << '\n';

@@ -56,34 +56,7 @@ check_run() {
 
 # Two classes of photos (cat/: reddish, horizontal stripes; dog/: bluish, vertical stripes),
 # mixed sizes and colour modes, one corrupt file.
-python3 - "$work/photos" <<'PY'
-import os, struct, sys, zlib
-
-def png(width, height, channels, pixel):
-    colour_type = {1: 0, 3: 2, 4: 6}[channels]
-    raw = b"".join(b"\x00" + b"".join(pixel(x, y) for x in range(width)) for y in range(height))
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    header = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw))
-            + chunk(b"IEND", b""))
-
-root = sys.argv[1]
-for label, (base, across) in {"cat": ((200, 60, 40), False), "dog": ((40, 80, 210), True)}.items():
-    os.makedirs(os.path.join(root, label))
-    for k in range(10):
-        width, height, channels = 24 + 3 * k, 40 - 2 * k, (3, 4, 1)[k % 3]
-        def pixel(x, y):
-            on = ((x if across else y) // 4) % 2 == 0
-            rgb = [min(255, v + (50 if on else 0)) for v in base]
-            if channels == 1:
-                return bytes([sum(rgb) // 3])
-            return bytes(rgb + ([255] if channels == 4 else []))
-        with open(os.path.join(root, label, "%s.%d.png" % (label, k)), "wb") as out:
-            out.write(png(width, height, channels, pixel))
-with open(os.path.join(root, "dog", "broken.jpg"), "wb") as out:
-    out.write(b"\xff\xd8\xff\xe0 not really a photo")
-PY
+python3 "$root/scripts/make_photo_folder.py" "$work/photos"
 
 common=(--data-dir "$work/photos" --backbone "$backbone" --threads 2 --test-split 0.3
         --batch-size 4)
