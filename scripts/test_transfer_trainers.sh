@@ -19,23 +19,7 @@ cifar=$build/examples/cifar10_transfer
 work=$(mktemp -d /tmp/minicnn-transfer-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-# expect NAME PATTERN TEXT: TEXT must contain PATTERN (a fixed string).
-expect() {
-  if ! grep -qF -- "$2" <<<"$3"; then
-    echo "FAIL $1: expected '$2' in:"; echo "$3"; exit 1
-  fi
-  echo "ok   $1"
-}
-# status EXPECTED COMMAND...: runs COMMAND, requires its exit status, prints its stdout+stderr.
-status() {
-  local expected=$1; shift
-  local out code=0
-  out=$("$@" 2>&1) || code=$?
-  if [ "$code" -ne "$expected" ]; then
-    echo "FAIL: '$*' exited $code, expected $expected:"; echo "$out"; exit 1
-  fi
-  printf '%s' "$out"
-}
+source "$root/scripts/test_helpers.sh"  # expect, status
 # The run's files, and report.html as headless Chromium renders it (its DOM after loading).
 check_run() {
   for file in model.mcnn history.csv history.json report.md report.html loss.png accuracy.png \
