@@ -29,6 +29,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include "minicnn/shape.hpp"
 
@@ -228,6 +229,38 @@ void multiply(MatrixView<T> a, MatrixView<T> b, Index m, Index n, Index k, T* c,
   }
   if (full_rows < m || full_cols < n)
     detail::edge_strips(a, b, m, n, k, c, ldc, accumulate, row_bias, whole_cols, full_cols);
+}
+
+// What happens to each value of the product on its way into C, for a convolution in inference
+// (a BatchNorm folded into it, a ReLU or ReLU6 after it):
+//
+//   C(i, j) = clamp(row_scale[i] (A B)(i, j) + row_bias[i], low, high)
+//
+// row_scale and row_bias of M values each, null for 1 and 0; clamp(v, low, high) is low below
+// low, high above high, else v (NaN stays NaN, as the ReLU layer's does): ReLU is low = 0, ReLU6
+// low = 0 and high = 6, no activation the default infinities.
+template <typename T>
+struct Epilogue {
+  const T* row_scale = nullptr;
+  const T* row_bias = nullptr;
+  T low = -std::numeric_limits<T>::infinity();
+  T high = std::numeric_limits<T>::infinity();
+
+  T apply(T product, Index row) const {
+    T value = row_scale != nullptr ? row_scale[row] * product : product;
+    if (row_bias != nullptr) value += row_bias[row];
+    return value < low ? low : (value > high ? high : value);
+  }
+};
+
+// C (M x N, rows ldc apart) = the product A B through `epilogue` (above).
+template <typename T>
+void multiply(MatrixView<T> a, MatrixView<T> b, Index m, Index n, Index k, T* c, Index ldc,
+              const Epilogue<T>& epilogue) {
+  multiply(a, b, m, n, k, c, ldc);
+  for (Index i = 0; i < m; ++i)
+    for (Index j = 0; j < n; ++j)
+      c[i * ldc + j] = epilogue.apply(c[i * ldc + j], i);
 }
 
 }  // namespace minicnn::gemm

@@ -3,6 +3,7 @@
 // block, with K longer than one depth pass and than one edge chunk.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -166,4 +167,38 @@ TEST_CASE("gemm::multiply in float agrees with the double product to float round
       worst = std::max(worst, std::abs(c[e] - expected[e]));
     CHECK(worst < 1e-4);  // sums of 800 products of magnitude <= 1
   }
+}
+
+TEST_CASE("gemm::multiply with an epilogue scales and shifts each row, then clamps") {
+  const Index m = 13, n = 37, k = 300;
+  const auto a = random_values<double>(m * k, 41), b = random_values<double>(k * n, 42);
+  const auto scale = random_values<double>(m, 43), bias = random_values<double>(m, 44);
+  const auto expected = reference_product(a, b, m, n, k);
+  struct Clamp {
+    double low, high;
+  };
+  const double inf = std::numeric_limits<double>::infinity();
+  for (const Clamp clamp : {Clamp{-inf, inf}, Clamp{0.0, inf}, Clamp{0.0, 0.25}}) {
+    CAPTURE(clamp.low);
+    CAPTURE(clamp.high);
+    gemm::Epilogue<double> epilogue{scale.data(), bias.data(), clamp.low, clamp.high};
+    std::vector<double> c(static_cast<std::size_t>(m * n));
+    gemm::multiply<double>({a.data(), k, 1}, {b.data(), n, 1}, m, n, k, c.data(), n, epilogue);
+    for (Index i = 0; i < m; ++i)
+      for (Index j = 0; j < n; ++j) {
+        const auto at = static_cast<std::size_t>(i * n + j);
+        const double want = std::clamp(
+            scale[static_cast<std::size_t>(i)] * expected[at] + bias[static_cast<std::size_t>(i)],
+            clamp.low, clamp.high);
+        REQUIRE(c[at] == doctest::Approx(want).epsilon(1e-12));
+      }
+  }
+  // Without scale or bias, the epilogue is the clamp alone; NaN goes through as NaN.
+  std::vector<double> nan_a(static_cast<std::size_t>(m * k), 1.0);
+  nan_a[0] = std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> c(static_cast<std::size_t>(m * n));
+  gemm::multiply<double>({nan_a.data(), k, 1}, {b.data(), n, 1}, m, n, k, c.data(), n,
+                         gemm::Epilogue<double>{nullptr, nullptr, 0.0, inf});
+  CHECK(std::isnan(c[0]));
+  CHECK(c[static_cast<std::size_t>(n)] >= 0.0);
 }
