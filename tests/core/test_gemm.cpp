@@ -1,7 +1,8 @@
 // Specification of the register-tiled matrix product (gemm.hpp): C = A B, or C += A B, for
-// operands read in place in any strides, on shapes that are and are not multiples of the register
-// block, with K longer than one depth pass and than one edge chunk.
+// operands in any strides, on shapes that are and are not multiples of the register block and of
+// the cache blocks, with K longer than one depth pass.
 #include <doctest/doctest.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -49,12 +50,12 @@ struct Case {
   Index m, n, k;
 };
 
-// Whole blocks, edges in every dimension, a single element, K over two depth passes (kDepthBlock
-// is 512) and over several edge chunks (kEdgeDepth is 64); a half block of columns (one vector:
-// 8 doubles with AVX-512) with and without columns and rows past it.
-const Case kCases[] = {{8, 16, 4},   {16, 32, 7},   {5, 9, 3},     {13, 37, 300},
-                       {1, 1, 1},    {9, 33, 513},  {24, 48, 256}, {3, 70, 1025},
-                       {16, 24, 40}, {19, 60, 130}, {8, 8, 9},     {11, 27, 65}};
+// Whole blocks, edges in every dimension, a single element, K over two and five depth passes
+// (kDepth is 256 doubles), rows over two blocks of kRowBlock (96) and columns over two blocks of
+// kColBlock (256), with edges.
+const Case kCases[] = {{8, 16, 4},   {16, 32, 7},   {5, 9, 3},      {13, 37, 300}, {1, 1, 1},
+                       {9, 33, 513}, {24, 48, 256}, {3, 70, 1025},  {16, 24, 40},  {19, 60, 130},
+                       {8, 8, 9},    {11, 27, 65},  {101, 300, 270}};
 
 }  // namespace
 
@@ -117,7 +118,7 @@ TEST_CASE("gemm::multiply accumulates into C when asked, and writes only C's row
 }
 
 TEST_CASE("gemm::multiply adds a bias to each row of C once, over any number of depth passes") {
-  // Edge rows and columns with K in several edge chunks; whole blocks with K in three passes.
+  // Edge rows and columns with K in two passes; whole blocks with K in five passes.
   for (const Case c : {Case{13, 37, 300}, Case{16, 64, 1100}, Case{8, 32, 5}}) {
     CAPTURE(c.m);
     CAPTURE(c.k);
@@ -166,6 +167,50 @@ TEST_CASE("gemm::multiply in float agrees with the double product to float round
     for (std::size_t e = 0; e < c.size(); ++e)
       worst = std::max(worst, std::abs(c[e] - expected[e]));
     CHECK(worst < 1e-4);  // sums of 800 products of magnitude <= 1
+  }
+}
+
+TEST_CASE("gemm::multiply splits a large product among threads, bit-identical to one thread") {
+  // Above gemm::kParallelWork multiply-adds: wide products are split by columns, narrow ones (49
+  // columns, the last stage of ResNet-50 at batch 1) by rows; with edges in every dimension and
+  // several passes over K, through the epilogue and accumulating.
+  const int threads_before = omp_get_max_threads();
+  struct Large {
+    Index m, n, k;
+  };
+  for (const Large shape : {Large{70, 333, 300}, Large{601, 49, 290}}) {
+    const Index m = shape.m, n = shape.n, k = shape.k;
+    CAPTURE(m);
+    CAPTURE(n);
+    REQUIRE(m * n * k >= gemm::kParallelWork);
+    const auto a = random_values<float>(m * k, 7), b = random_values<float>(k * n, 8);
+    const auto bias = random_values<float>(m, 9), scale = random_values<float>(m, 10);
+    const auto start = random_values<float>(m * n, 11);
+    const std::vector<double> a_double(a.begin(), a.end()), b_double(b.begin(), b.end());
+    const auto expected = reference_product(a_double, b_double, m, n, k);
+    std::vector<float> one[2], two[2];
+    for (const int threads : {1, 2}) {
+      omp_set_num_threads(threads);
+      std::vector<float>(&out)[2] = threads == 1 ? one : two;
+      out[0].assign(static_cast<std::size_t>(m * n), 0.0f);
+      gemm::multiply<float>({a.data(), k, 1}, {b.data(), n, 1}, m, n, k, out[0].data(), n,
+                            gemm::Epilogue<float>{scale.data(), bias.data(), 0.0f, 2.0f});
+      out[1] = start;
+      gemm::multiply<float>({a.data(), k, 1}, {b.data(), n, 1}, m, n, k, out[1].data(), n, true);
+    }
+    omp_set_num_threads(threads_before);
+    CHECK(one[0] == two[0]);
+    CHECK(one[1] == two[1]);
+    double worst = 0;
+    for (Index i = 0; i < m; ++i)
+      for (Index j = 0; j < n; ++j) {
+        const auto at = static_cast<std::size_t>(i * n + j);
+        const auto row = static_cast<std::size_t>(i);
+        const double want = std::clamp(scale[row] * expected[at] + bias[row], 0.0, 2.0);
+        worst = std::max(worst, std::abs(one[0][at] - want));
+        worst = std::max(worst, std::abs(one[1][at] - (start[at] + expected[at])));
+      }
+    CHECK(worst < 1e-4);
   }
 }
 

@@ -12,8 +12,10 @@
 // col(x_n+S-1)] has S*OH*OW columns: enough for the product to run near its peak rate even when
 // a sample has few output positions (a 6x6 output alone makes a product of 36 columns). S depends
 // on the batch size and the layer's shape only (group_size()), never on the thread count; groups
-// are spread over OpenMP threads with a static schedule, and each group is computed by one thread
-// in one fixed order, so the forward pass and dx are bit-identical whatever the thread count. The
+// are spread over OpenMP threads with a static schedule, or, when there are fewer groups than
+// threads (inference on one image), computed one after another, each product split among the
+// threads (gemm.hpp). Either way every output is computed in one fixed order, so the forward pass
+// and dx are bit-identical whatever the thread count. The
 // kernel and bias gradients are summed per thread, then over threads in thread order: identical
 // from run to run for a given thread count, equal up to rounding across thread counts.
 //
@@ -119,28 +121,41 @@ class Conv2D : public Layer<T> {
     const Index group = group_size(batch);
     if (mode == Mode::training) reserve_workspaces(group);
     const Index positions = geometry_.positions();
-
+    // One group: its samples lowered side by side, multiplied, the product copied out when the
+    // group holds several samples (one sample's product is Y_n itself).
+    const auto compute_group = [&](Index first, Buffers& b) {
+      const Index count = std::min(group, batch - first);
+      const Index width = count * positions;
+      const auto columns = lower(x, first, count, b.columns);
+      T* product = y.data() + first * filters_ * positions;
+      if (count > 1) {
+        b.product.resize({filters_, width});
+        product = b.product.data();
+      }
+      gemm::multiply<T>({kernel_.value.data(), geometry_.patch_size(), 1},
+                        {columns.data(), width, 1}, filters_, width, geometry_.patch_size(),
+                        product, width, false, use_bias_ ? bias_.value.data() : nullptr);
+      for (Index s = 0; count > 1 && s < count; ++s)
+        MatrixMap<T>(y.data() + (first + s) * filters_ * positions, filters_, positions) =
+            ConstMatrixMap<T>(product, filters_, width).middleCols(s * positions, positions);
+    };
+    const auto buffers = [&]() -> Buffers& {
+      return mode == Mode::training ? workspaces_[thread()] : inference_buffers();
+    };
+    // Enough groups to go round: each thread takes whole groups. Fewer (a batch of one image):
+    // the groups run one after another on this thread, each product split among the threads
+    // (outside any parallel region, where gemm.hpp can start its own).
+    if ((batch + group - 1) / group < omp_get_max_threads()) {
+      for (Index first = 0; first < batch; first += group)
+        compute_group(first, buffers());
+      return;
+    }
 #pragma omp parallel
     {
-      Buffers& b = mode == Mode::training ? workspaces_[thread()] : inference_buffers();
+      Buffers& b = buffers();
 #pragma omp for schedule(static)
-      for (Index first = 0; first < batch; first += group) {
-        const Index count = std::min(group, batch - first);
-        const Index width = count * positions;
-        const auto columns = lower(x, first, count, b.columns);
-        // One sample: the product is Y_n itself. Several: their blocks are copied out.
-        T* product = y.data() + first * filters_ * positions;
-        if (count > 1) {
-          b.product.resize({filters_, width});
-          product = b.product.data();
-        }
-        gemm::multiply<T>({kernel_.value.data(), geometry_.patch_size(), 1},
-                          {columns.data(), width, 1}, filters_, width, geometry_.patch_size(),
-                          product, width, false, use_bias_ ? bias_.value.data() : nullptr);
-        for (Index s = 0; count > 1 && s < count; ++s)
-          MatrixMap<T>(y.data() + (first + s) * filters_ * positions, filters_, positions) =
-              ConstMatrixMap<T>(product, filters_, width).middleCols(s * positions, positions);
-      }
+      for (Index first = 0; first < batch; first += group)
+        compute_group(first, b);
     }
   }
 
@@ -329,10 +344,17 @@ class Conv2D : public Layer<T> {
 
   // [col(x_first) ... col(x_first+count-1)] written into `columns`, returned as a
   // (C*KH*KW, count*OH*OW) matrix.
+  // A window of one pixel with stride 1 and no padding (ResNet's and MobileNet's pointwise
+  // convolutions) lowers a sample to itself, col(x_n) = x_n (C, H*W): one sample is then read in
+  // place, not copied.
   ConstMatrixMap<T> lower(const Tensor<T>& x, Index first, Index count, Tensor<T>& columns) const {
     const Index positions = geometry_.positions();
     const Index width = count * positions;
     const Index in_size = this->input_shape().size();
+    const WindowGeometry& g = geometry_;
+    if (count == 1 && g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 &&
+        g.pads() == Pads(0))
+      return ConstMatrixMap<T>(x.data() + first * in_size, g.patch_size(), positions);
     columns.resize({geometry_.patch_size(), width});
     for (Index s = 0; s < count; ++s)
       im2col(geometry_, x.data() + (first + s) * in_size, columns.data() + s * positions, width);
