@@ -42,7 +42,7 @@ void square_gemm(benchmark::State& state) {
 
 // The convolutions' product C (M x N) = A (M x K) B (K x N) on one thread, row-major operands as
 // Conv2D holds them (A = W, B = the lowered columns of a group of samples): minicnn's product
-// (gemm.hpp, reading both in place) against Eigen's general product.
+// (gemm.hpp) against Eigen's general product.
 // Arguments M, K, N; 2*M*K*N floating-point operations.
 // Random operands A (M x K), B (K x N) and room for C (M x N), for the state's arguments M, K, N.
 struct ProductOperands {
@@ -260,7 +260,8 @@ int main(int argc, char** argv) {
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
   // (F, C*KH*KW, S*OH*OW) of mnist_model4's two largest convolutions, cifar10_improved's largest
-  // and a 64-filter one of it, and LeNet-5's first (6 filters: thinner than one register block).
+  // and a 64-filter one of it, LeNet-5's first (6 filters: thinner than one register block), and
+  // ResNet-50's at batch 1: the stem, the first 3x3 and a 1x1 of each stage (3,136 to 49 columns).
   for (const auto product : {minicnn_product, eigen_product})
     benchmark::RegisterBenchmark(product == minicnn_product ? "product/minicnn" : "product/Eigen",
                                  product)
@@ -269,6 +270,12 @@ int main(int argc, char** argv) {
         ->Args({32, 288, 1024})
         ->Args({64, 288, 512})
         ->Args({6, 75, 784})
+        ->Args({64, 147, 12544})
+        ->Args({64, 576, 3136})
+        ->Args({256, 64, 3136})
+        ->Args({128, 1152, 784})
+        ->Args({1024, 256, 196})
+        ->Args({512, 4608, 49})
         ->Unit(benchmark::kMicrosecond)
         ->UseRealTime();
   static const std::vector<LayerCase> cases = layer_cases();
