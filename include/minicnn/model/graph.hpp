@@ -414,8 +414,8 @@ class Graph {
     unfused_ = plan_buffers(writes);
     for (std::size_t c = 0; c < chains_.size(); ++c) {
       const FusedChain& chain = chains_[c];
-      for (Index v = chain.head; v <= chain.tail; ++v)
-        if (v == chain.head || v == chain.affine || v == chain.clamp) {
+      for (Index v : {chain.head, chain.affine, chain.clamp})
+        if (v >= 0) {
           chain_of_[static_cast<std::size_t>(v)] = static_cast<Index>(c);
           writes[static_cast<std::size_t>(v)] = v == chain.head ? chain.tail : -1;
         }
