@@ -55,6 +55,9 @@ int main(int argc, char** argv) try {
               "PREFIX: instead of timing, write the first input batch to PREFIX.input.f32 and "
               "the model's predictions for it to PREFIX.output.f32 (raw float32)")
       .option("threads", "1", "OpenMP threads")
+      .option("fusion", "on",
+              "inference fusion of BatchNorm and ReLU into the layer before them (docs/graph.md): "
+              "on, or off for the unfused walk")
       .option("batch", "0",
               "images per batch; 0: the model's workload (64, resnet20 128, resnet50 8, "
               "resnet18 and mobilenet_v2 16, --onnx 1)")
@@ -106,6 +109,10 @@ int main(int argc, char** argv) try {
       batch = batch == 0 ? g.batch : batch;
     }
   if (model == nullptr) fail("minicnn_throughput: unknown model '", name, "'");
+  const std::string fusion = cli.get("fusion");
+  if (fusion != "on" && fusion != "off")
+    fail("minicnn_throughput: expected --fusion on or off, got '", fusion, "'");
+  model->set_inference_fusion(fusion == "on");
   constexpr Index kBatches = 4;  // cycled through, so that caches do not hold one batch only
   const bench::SyntheticBatches<float> data(input, classes, batch, kBatches, 7);
   if (const std::string prefix = cli.get("check"); !prefix.empty()) {

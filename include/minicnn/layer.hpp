@@ -28,6 +28,13 @@
 // A Parameter's own `trainable` is its role (a weight, or state such as moving statistics), which
 // freezing does not change.
 //
+// Inference fusion (model/fusion.hpp): a layer L followed by a BatchNorm, a ReLU, or both, may run
+// at inference as ONE pass of L that writes their composition, per output channel c (axis 1):
+//   y[:, c, ...] = clamp(scale_c * L(x)[:, c, ...] + shift_c, low, high)
+// (gemm::Epilogue with row c = channel c). L says it can with fuses_output_map() and does it in
+// forward_fused(); the followers describe themselves with inference_affine() (BatchNorm) and
+// inference_clamp() (ReLU, ReLU6). The model decides which chains fuse; a layer never knows.
+//
 // Preconditions are checked and reported as minicnn::Error naming the layer, the expected and the
 // actual value. Inference-mode forward() changes no member that backward() or another inference
 // call reads, so several threads may run inference on one built layer at once.
@@ -48,6 +55,11 @@
 namespace minicnn {
 
 enum class Mode { inference, training };
+
+namespace gemm {
+template <typename T>
+struct Epilogue;  // gemm.hpp: C = clamp(diag(row_scale) A B + row_bias, low, high)
+}  // namespace gemm
 
 template <typename T>
 class MergeLayer;
@@ -142,6 +154,28 @@ class Layer {
                                    Tensor<T>& scratch, Mode mode) {
     backward(x, y, dy, scratch, mode);
   }
+
+  // ---- Inference fusion (see the top of this file) ----
+  // True when forward_fused() is implemented. Conv2D and Dense say so.
+  virtual bool fuses_output_map() const { return false; }
+  // Inference-mode forward() with `after` applied to the output in the same pass:
+  //   y[:, c, ...] = clamp(after.row_scale[c] * forward(x)[:, c, ...] + after.row_bias[c],
+  //                        after.low, after.high)
+  // for each output channel c (a null row_scale is 1, a null row_bias 0); forward(x) includes the
+  // layer's own bias, which the layer folds into the epilogue (row_bias' = scale * bias + shift).
+  // The arrays hold one value per output channel. Thread-safe as inference-mode forward().
+  virtual void forward_fused(const Tensor<T>& /*x*/, Tensor<T>& /*y*/,
+                             const gemm::Epilogue<T>& /*after*/) {
+    fail(label(), ": forward_fused() called on a layer that does not fuse an output map");
+  }
+  // True when the layer, at inference, is y[:, c, ...] = scale_c x[:, c, ...] + shift_c on each
+  // channel c (BatchNorm): then writes scale and shift, one value per channel, else leaves them.
+  virtual bool inference_affine(std::vector<T>& /*scale*/, std::vector<T>& /*shift*/) const {
+    return false;
+  }
+  // True when the layer, at inference, is y = clamp(x, low, high) elementwise (ReLU: low 0, high
+  // +infinity or max_value): then writes low and high, else leaves them.
+  virtual bool inference_clamp(T& /*low*/, T& /*high*/) const { return false; }
 
   // The layer as a merge of several inputs (layers/merge.hpp), or nullptr for a one-input layer.
   virtual MergeLayer<T>* as_merge() { return nullptr; }

@@ -105,6 +105,14 @@ class ReLU : public Elementwise<T, ReLU<T>> {
 
   const std::optional<double>& max_value() const { return max_value_; }
 
+  // y = clamp(x, 0, max_value or +infinity): what a layer before it can apply in its output pass
+  // (model/fusion.hpp).
+  bool inference_clamp(T& low, T& high) const override {
+    low = T(0);
+    high = cap_;
+    return true;
+  }
+
   template <typename X>
   auto value(const X& x) const {
     return (x < T(0)).select(T(0), (x > cap_).select(cap_, x));

@@ -105,6 +105,23 @@ class BatchNorm : public Layer<T> {
     normalize(x, y, [this](Index c) { return batch_statistics(c); });
   }
 
+  // Inference as an affine map per channel, what a convolution before it folds (model/fusion.hpp):
+  //   y = scale_c x + shift_c,  scale_c = gamma_c / sqrt(moving_variance_c + epsilon),
+  //                             shift_c = beta_c - moving_mean_c scale_c
+  // computed in double from the current parameters and rounded once.
+  bool inference_affine(std::vector<T>& scale, std::vector<T>& shift) const override {
+    scale.resize(static_cast<std::size_t>(channels_));
+    shift.resize(static_cast<std::size_t>(channels_));
+    for (Index c = 0; c < channels_; ++c) {
+      const double s = static_cast<double>(gamma_.value[c]) /
+                       std::sqrt(static_cast<double>(moving_variance_.value[c]) + epsilon_);
+      scale[static_cast<std::size_t>(c)] = static_cast<T>(s);
+      shift[static_cast<std::size_t>(c)] = static_cast<T>(
+          static_cast<double>(beta_.value[c]) - static_cast<double>(moving_mean_.value[c]) * s);
+    }
+    return true;
+  }
+
   // With xhat = (x - mean_c) inv_std_c, inv_std_c = 1 / sqrt(var_c + epsilon), sums over the m
   // values of channel c:
   //   dbeta_c  += sum dy,      dgamma_c += sum dy xhat

@@ -113,8 +113,33 @@ class Conv2D : public Layer<T> {
   //   x_n: (C, H, W) = (C, H*W),  col(x_n): (C*KH*KW, OH*OW),  W: (F, C*KH*KW),  b: (F)
   //   (added to every position),  Y_n: (F, OH*OW) = (F, OH, OW).
   // A group of S samples is one product W [col(x_n) ... col(x_n+S-1)] + b (F, S*OH*OW), whose
-  // column blocks are the Y_n; the product adds b in its first pass over them.
+  // column blocks are the Y_n; the product adds b as it stores them.
   void forward(const Tensor<T>& x, Tensor<T>& y, Mode mode) override {
+    forward_groups(x, y, mode, nullptr);
+  }
+
+  // Inference with a per-filter map in the product's pass (layer.hpp, model/fusion.hpp):
+  //   Y_n = clamp(diag(s) W col(x_n) + b', low, high),   b' = s b + t
+  // the same as clamp(s (W col(x_n) + b) + t, low, high) up to rounding, with the bias folded in.
+  bool fuses_output_map() const override { return true; }
+  void forward_fused(const Tensor<T>& x, Tensor<T>& y, const gemm::Epilogue<T>& after) override {
+    gemm::Epilogue<T> folded = after;
+    if (use_bias_) {
+      thread_local std::vector<T> bias;  // the calling thread's: several may infer at once
+      bias.resize(static_cast<std::size_t>(filters_));
+      for (Index f = 0; f < filters_; ++f) {
+        const T scale = after.row_scale != nullptr ? after.row_scale[f] : T(1);
+        const T shift = after.row_bias != nullptr ? after.row_bias[f] : T(0);
+        bias[static_cast<std::size_t>(f)] = scale * bias_.value[f] + shift;
+      }
+      folded.row_bias = bias.data();
+    }
+    forward_groups(x, y, Mode::inference, &folded);
+  }
+
+ private:
+  // forward(), through `after` when it is not null (forward_fused()).
+  void forward_groups(const Tensor<T>& x, Tensor<T>& y, Mode mode, const gemm::Epilogue<T>* after) {
     this->check_input(x);
     const Index batch = x.dim(0);
     y.resize({batch, filters_, geometry_.out_h, geometry_.out_w});
@@ -132,9 +157,11 @@ class Conv2D : public Layer<T> {
         b.product.resize({filters_, width});
         product = b.product.data();
       }
+      gemm::Epilogue<T> bias_only;
+      bias_only.row_bias = use_bias_ ? bias_.value.data() : nullptr;
       gemm::multiply<T>({kernel_.value.data(), geometry_.patch_size(), 1},
                         {columns.data(), width, 1}, filters_, width, geometry_.patch_size(),
-                        product, width, false, use_bias_ ? bias_.value.data() : nullptr);
+                        product, width, after != nullptr ? *after : bias_only);
       for (Index s = 0; count > 1 && s < count; ++s)
         MatrixMap<T>(y.data() + (first + s) * filters_ * positions, filters_, positions) =
             ConstMatrixMap<T>(product, filters_, width).middleCols(s * positions, positions);
@@ -159,6 +186,7 @@ class Conv2D : public Layer<T> {
     }
   }
 
+ public:
   // With dY_n = dL/dY_n (F, OH*OW), per group of S samples side by side
   // (dY = [dY_n ... dY_n+S-1] (F, S*OH*OW), col = [col(x_n) ... col(x_n+S-1)]):
   //   dW += dY col^T                      (F, C*KH*KW)

@@ -3,6 +3,7 @@
 
 #include <memory>
 
+#include "minicnn/gemm.hpp"
 #include "minicnn/initializers.hpp"
 #include "minicnn/layer.hpp"
 
@@ -44,6 +45,17 @@ class Dense : public Layer<T> {
     auto out = y.matrix();
     out.noalias() = x.matrix() * kernel_.value.matrix();
     if (use_bias_) out.rowwise() += bias_.value.vector().transpose();
+  }
+
+  // y = clamp(s_u (x W + b)_u + t_u, low, high) per unit u (layer.hpp, model/fusion.hpp): the map
+  // in one pass over y after Eigen's product, instead of one pass per following layer.
+  bool fuses_output_map() const override { return true; }
+  void forward_fused(const Tensor<T>& x, Tensor<T>& y, const gemm::Epilogue<T>& after) override {
+    forward(x, y, Mode::inference);
+    T* out = y.data();
+    for (Index n = 0; n < y.dim(0); ++n)
+      for (Index u = 0; u < units_; ++u)
+        out[n * units_ + u] = after.apply(out[n * units_ + u], u);
   }
 
   // dx = dy W^T,   dW += x^T dy,   db += sum over the batch of dy

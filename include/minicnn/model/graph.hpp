@@ -23,6 +23,9 @@
 // so a chain runs on two buffers (ping-pong) and a deep ResNet on a few, not on one per layer.
 // Training keeps every vertex's output, since backward reads them.
 //
+// Inference fuses a layer with the BatchNorm and the ReLU after it into one pass when it can
+// (model/fusion.hpp); training and backward never do.
+//
 // The plans (which vertex writes which buffer) depend only on the graph and on which layers are
 // frozen, never on the data or the thread count, so results are reproducible.
 #pragma once
@@ -38,6 +41,7 @@
 #include "minicnn/error.hpp"
 #include "minicnn/layer.hpp"
 #include "minicnn/layers/merge.hpp"
+#include "minicnn/model/fusion.hpp"
 
 namespace minicnn {
 
@@ -77,9 +81,15 @@ class Graph {
   }
 
   Index input() const { return input_; }
-  // How many activation buffers inference uses (two for a chain), once built.
-  Index activation_buffers() const { return activation_slots_; }
+  // How many activation buffers inference uses at most (two for a chain), once built.
+  Index activation_buffers() const { return std::max(unfused_.slots, fused_.slots); }
   Index output() const { return output_; }
+
+  // Inference fusion (model/fusion.hpp), on by default: the chains that run as one call when it
+  // is on, found when the graph was built. Switch it only while no thread infers.
+  const std::vector<FusedChain>& fused_chains() const { return chains_; }
+  bool fusion() const { return fusion_; }
+  void set_fusion(bool on) { fusion_ = on; }
 
   // ---- Build -----------------------------------------------------------------------------------
 
@@ -190,25 +200,37 @@ class Graph {
     Tensor<T> x, y;                              // the batch, gathered
     std::vector<Tensor<T>> activations;          // shared by vertices whose lives do not overlap
     std::vector<const Tensor<T>*> merge_inputs;  // a merge's inputs, gathered per call
+    std::vector<T> scale, shift;                 // a fused chain's BatchNorm map, per call
   };
 
   // Runs vertices [0, last] on x in inference mode and returns the output of `last`. Const: the
   // layers' inference changes nothing (layer.hpp), so threads may infer at once, each with its own
-  // workspace.
+  // workspace. With fusion on, each chain of fused_chains() runs as one call of its head, unless
+  // `last` is inside a chain (not its tail): then nothing is fused.
   const Tensor<T>& infer(const Tensor<T>& x, Index last, Workspace& workspace) const {
-    workspace.activations.resize(static_cast<std::size_t>(activation_slots_));
+    const Index chain = chain_of_[static_cast<std::size_t>(last)];
+    const bool fused =
+        fusion_ && (chain < 0 || chains_[static_cast<std::size_t>(chain)].tail == last);
+    const InferencePlan& plan = fused ? fused_ : unfused_;
+    workspace.activations.resize(static_cast<std::size_t>(activation_buffers()));
     const auto value = [&](Index v) -> const Tensor<T>& {
-      return v == input_ ? x : workspace.activations[activation_slot(v)];
+      return v == input_ ? x : workspace.activations[plan.slot_of(v)];
     };
     for (Index v = 0; v <= last; ++v) {
       const Vertex& vertex = this->vertex(v);
-      if (vertex.layer == nullptr) continue;
-      Tensor<T>& output = workspace.activations[activation_slot(v)];
+      const Index writes = plan.writes[static_cast<std::size_t>(v)];
+      if (writes < 0) continue;  // the input, or folded into its chain's head
+      Tensor<T>& output = workspace.activations[plan.slot_of(writes)];
       if (MergeLayer<T>* merge = vertex.layer->as_merge()) {
         workspace.merge_inputs.clear();
         for (Index input : vertex.inputs)
           workspace.merge_inputs.push_back(&value(input));
         merge->forward_inputs(workspace.merge_inputs, output, Mode::inference);
+      } else if (writes != v) {
+        const FusedChain& c =
+            chains_[static_cast<std::size_t>(chain_of_[static_cast<std::size_t>(v)])];
+        vertex.layer->forward_fused(value(vertex.inputs[0]), output,
+                                    fused_epilogue<T>(*this, c, workspace.scale, workspace.shift));
       } else {
         vertex.layer->forward(value(vertex.inputs[0]), output, Mode::inference);
       }
@@ -370,33 +392,63 @@ class Graph {
              "; every layer of a model must");
   }
 
-  // Inference buffers by liveness: a vertex takes a free buffer, and gives back each input's once
-  // the vertex is its input's last consumer. The output's is never given back.
+  // One walk of inference: which output each vertex's step writes, and into which buffer.
+  struct InferencePlan {
+    std::vector<Index> writes;  // per vertex: itself, the tail of the chain it heads, or -1 (the
+                                // input; a vertex folded into its chain's head)
+    std::vector<Index> slot;    // per vertex: the buffer of its output, or -1 (never written)
+    Index slots = 0;
+
+    std::size_t slot_of(Index v) const {
+      return static_cast<std::size_t>(slot[static_cast<std::size_t>(v)]);
+    }
+  };
+
+  // The two walks of inference, unfused and fused, and the chains they differ by.
   void plan_inference() {
-    activation_slot_.assign(vertices_.size(), -1);
-    activation_slots_ = 0;
+    chains_ = find_fused_chains<T>(*this);
+    chain_of_.assign(vertices_.size(), -1);
+    std::vector<Index> writes(vertices_.size());
+    for (Index v = 0; v < size(); ++v)
+      writes[static_cast<std::size_t>(v)] = is_input(v) ? -1 : v;
+    unfused_ = plan_buffers(writes);
+    for (std::size_t c = 0; c < chains_.size(); ++c) {
+      const FusedChain& chain = chains_[c];
+      for (Index v : {chain.head, chain.affine, chain.clamp})
+        if (v >= 0) {
+          chain_of_[static_cast<std::size_t>(v)] = static_cast<Index>(c);
+          writes[static_cast<std::size_t>(v)] = v == chain.head ? chain.tail : -1;
+        }
+    }
+    fused_ = plan_buffers(writes);
+  }
+
+  // Buffers by liveness: each step takes a free buffer for the output it writes, and gives back
+  // each input's once it is that input's last consumer. The output's is never given back. A fused
+  // chain's inner vertices are read only inside it, so every input a step reads was written.
+  InferencePlan plan_buffers(std::vector<Index> writes) const {
+    InferencePlan plan{std::move(writes), std::vector<Index>(vertices_.size(), -1), 0};
     std::vector<Index> free;
     for (Index v = 0; v < size(); ++v) {
-      const Vertex& vertex = this->vertex(v);
-      if (vertex.layer == nullptr) continue;
+      const Index out = plan.writes[static_cast<std::size_t>(v)];
+      if (out < 0) continue;
       Index s;
       if (free.empty()) {
-        s = activation_slots_++;
+        s = plan.slots++;
       } else {
         s = free.back();
         free.pop_back();
       }
-      activation_slot_[static_cast<std::size_t>(v)] = s;
-      for (Index input : vertex.inputs) {
+      plan.slot[static_cast<std::size_t>(out)] = s;
+      for (Index input : vertex(v).inputs) {
         const Vertex& source = this->vertex(input);
         if (source.layer != nullptr && input != output_ && source.consumers.back() == v &&
-            std::find(free.begin(), free.end(), activation_slot(input)) == free.end())
-          free.push_back(activation_slot(input));
+            std::find(free.begin(), free.end(), plan.slot[static_cast<std::size_t>(input)]) ==
+                free.end())
+          free.push_back(plan.slot[static_cast<std::size_t>(input)]);
       }
     }
-  }
-  std::size_t activation_slot(Index v) const {
-    return static_cast<std::size_t>(activation_slot_[static_cast<std::size_t>(v)]);
+    return plan;
   }
 
   void run_forward(Pass& pass, const Tensor<T>& x, Index last, bool training) {
@@ -456,8 +508,11 @@ class Graph {
   std::vector<Vertex> vertices_;
   Index input_ = -1;
   Index output_ = -1;
-  std::vector<Index> activation_slot_;  // per vertex: its inference buffer, or -1 (the input)
-  Index activation_slots_ = 0;
+  InferencePlan unfused_;           // every vertex's output in a buffer
+  InferencePlan fused_;             // each chain of chains_ as one step
+  std::vector<FusedChain> chains_;  // found by plan_inference()
+  std::vector<Index> chain_of_;     // per vertex: the index of its chain in chains_, or -1
+  bool fusion_ = true;
   Pass training_;
   Pass probe_;  // input_gradient's, apart from training's
 };

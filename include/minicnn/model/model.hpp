@@ -348,6 +348,12 @@ class Model {
   // The engine underneath, to look at (its vertices, the inference buffers it plans).
   const Graph<T>& graph() const { return graph_; }
 
+  // Inference fusion (model/fusion.hpp), on by default: a convolution's BatchNorm and ReLU run in
+  // its output pass. Off, every layer runs as its own pass: the unfused numbers, which the fused
+  // ones equal up to rounding. Switch it only while nothing infers on the model.
+  void set_inference_fusion(bool on) { graph_.set_fusion(on); }
+  bool inference_fusion() const { return graph_.fusion(); }
+
   // ---- Loss and training ---------------------------------------------------------------------
 
   // The loss fit() minimises and evaluate() reports (Keras's compile(loss=...)).
