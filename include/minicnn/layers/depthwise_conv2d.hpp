@@ -11,18 +11,24 @@
 // case as PyTorch and ONNX define it.
 //
 // Computed directly, not by im2col: an output channel has only KH*KW weights, so im2col would copy
-// KH*KW times the input to feed products of one row. Here each tap (i, j) of the kernel adds
-// w[i, j] times a shifted, strided row of the input to a row of the output; with stride 1 the
-// shifted row is contiguous and the loop vectorises. One output plane (or input plane, or kernel)
-// is computed by one thread in a fixed order, so every result is bit-identical whatever the
-// thread count. The kernels are free functions (namespace depthwise) that SeparableConv2D shares.
+// KH*KW times the input to feed products of one row. The forward pass copies each input row once
+// into a zero-padded row split by stride phase, after which every tap of a vector of outputs is
+// one contiguous vector load, at any stride, dilation and padding; each output vector sums its
+// taps in a register and is stored once, through a gemm::Epilogue (a bias, or a BatchNorm and a
+// ReLU6 folded in). The backward passes add each tap (i, j) times a shifted, strided row. One
+// output plane (or input plane, or kernel) is computed by one thread in a fixed order, so every
+// result is bit-identical whatever the thread count. The kernels are free functions (namespace
+// depthwise) that SeparableConv2D shares.
 #pragma once
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "minicnn/gemm.hpp"
 #include "minicnn/initializers.hpp"
 #include "minicnn/layer.hpp"
 #include "minicnn/layers/im2col.hpp"
@@ -160,37 +166,158 @@ struct DepthwiseGeometry {
 // The kernels, on raw (N, C, H, W) and (N, C*M, OH, OW) buffers; the kernel is (C*M, KH*KW).
 namespace depthwise {
 
-// y[n, k, oh, ow] = b[k] + sum over i < KH, j < KW of
-//                   w[k, i, j] * x[n, k / M, oh*SH + i*DH - pad_top, ow*SW + j*DW - pad_left]
-// (terms in the padding are 0), for k = c*M + m. bias may be null (no bias).
+namespace detail {
+
+// Where the forward kernel keeps one input plane: each input row copied once, zero-padded on
+// both sides and split into SW phases (phase p holds padded columns p, p + SW, p + 2 SW, ...),
+// so that tap j of outputs ow, ow + 1, ... reads the consecutive elements
+//   phase (j*DW) % SW, from element ow + (j*DW) / SW
+// whatever the stride: every tap is a vector load, and the padding needs no test. Rows of the
+// vertical padding read a row of zeros. A row holds the padded columns that the output's
+// vectors read (OW rounded up to whole vectors), so that the last vector loads in bounds.
+struct PaddedRows {
+  Index phases = 0;       // SW
+  Index phase_width = 0;  // padded columns per phase
+  Index columns = 0;      // padded columns read, from the first one of the left padding
+  Index row_length() const { return phases * phase_width; }
+
+  static PaddedRows of(const DepthwiseGeometry& g, Index lanes) {
+    PaddedRows r;
+    const Index vectors = (g.out_w + lanes - 1) / lanes;
+    r.phases = g.stride_w;
+    r.columns = (vectors * lanes - 1) * g.stride_w + (g.kernel_w - 1) * g.dilation_w + 1;
+    r.phase_width = (r.columns + r.phases - 1) / r.phases;
+    return r;
+  }
+
+  // Where tap j of output column 0 reads in a padded row.
+  Index tap_offset(const DepthwiseGeometry& g, Index j) const {
+    const Index column = j * g.dilation_w;
+    return column % phases * phase_width + column / phases;
+  }
+
+  // Copies an input row (W values) into its padded row, leaving the padding as it is (zero).
+  template <typename T>
+  void copy(const DepthwiseGeometry& g, const T* __restrict in, T* __restrict row) const {
+    for (Index p = 0; p < phases; ++p) {
+      // Padded column c = q*SW + p holds input column c - pad_left, for 0 <= c - pad_left < W.
+      const Index first = g.pad_left > p ? (g.pad_left - p + phases - 1) / phases : 0;
+      const Index end = std::min(columns, g.pad_left + g.width);
+      const Index last = end > p ? (end - p + phases - 1) / phases : 0;
+      T* __restrict phase = row + p * phase_width;
+      for (Index q = first; q < last; ++q)
+        phase[q] = in[q * phases + p - g.pad_left];
+    }
+  }
+};
+
+// The epilogue of one output channel on a vector: clamp(scale * v + shift, low, high). The
+// comparisons are false for NaN, which passes through.
 template <typename T>
-void forward(const DepthwiseGeometry& g, Index batch, const T* x, const T* kernel, const T* bias,
-             T* y) {
-  const Index planes = batch * g.out_channels();
-#pragma omp parallel for schedule(static)
-  for (Index p = 0; p < planes; ++p) {
-    const Index k = p % g.out_channels();
-    const T* __restrict in = x + (p / g.multiplier) * g.plane();  // (n, c) is plane p / M of x
-    const T* __restrict w = kernel + k * g.taps();
-    T* __restrict out = y + p * g.positions();
-    std::fill(out, out + g.positions(), bias != nullptr ? bias[k] : T(0));
-    // Tap by tap over the whole plane: each pass is a multiply-add of rows, and both planes stay
-    // in the L1 cache for MobileNet's sizes (56 x 56 floats = 12 KiB each).
-    for (Index i = 0; i < g.kernel_h; ++i) {
-      const auto rows = g.tap_rows(i);
-      for (Index j = 0; j < g.kernel_w; ++j) {
-        const auto cols = g.tap_columns(j);
-        const T tap = w[i * g.kernel_w + j];
-        for (Index oh = rows.begin; oh < rows.end; ++oh) {
-          const Index from = g.source(oh, i, j);
-          T* __restrict row = out + oh * g.out_w;
-          if (g.stride_w == 1) {
-            for (Index ow = cols.begin; ow < cols.end; ++ow)
-              row[ow] += tap * in[from + ow];
-          } else {
-            for (Index ow = cols.begin; ow < cols.end; ++ow)
-              row[ow] += tap * in[from + ow * g.stride_w];
+struct ChannelEpilogue {
+  using Vector = typename gemm::Kernel<T>::Vector;
+  T scale, shift, low, high;
+
+  // A null row_scale is a scale of 1 and a null row_bias a shift of -0: 1*v + -0 is v exactly,
+  // for v = -0 too (where +0 would give +0), as gemm::Epilogue::apply leaves it.
+  ChannelEpilogue(const gemm::Epilogue<T>& e, Index k)
+      : scale(e.row_scale != nullptr ? e.row_scale[k] : T(1)),
+        shift(e.row_bias != nullptr ? e.row_bias[k] : -T(0)),
+        low(e.low),
+        high(e.high) {}
+
+  Vector operator()(Vector sum) const {
+    Vector v = scale * sum + shift;
+    const Vector lows = Vector{} + low, highs = Vector{} + high;
+    v = v < lows ? lows : v;
+    return v > highs ? highs : v;
+  }
+};
+
+// One output row of OW values: out[ow] = after(sum over taps t of w[t] * tap[t][ow]), the taps in
+// the kernel's row-major order (t = i*KW + j), tap[t] pointing into the padded rows. Whole
+// vectors two at a time (two independent chains of multiply-adds), then one, then the last
+// partial vector stored in part. kTaps is the number of taps when known at compile time (9 for
+// the 3x3 kernels of MobileNet and Xception: the weights then stay in registers), else 0.
+template <typename T, Index kTaps>
+void output_row(Index taps, const T* const* tap, const T* __restrict w, Index out_w,
+                const ChannelEpilogue<T>& after, T* __restrict out) {
+  using Vector = typename gemm::Kernel<T>::Vector;
+  constexpr Index kLanes = gemm::Kernel<T>::kLanes;
+  const Index n = kTaps > 0 ? kTaps : taps;
+  const auto load = [](const T* from) {
+    Vector v;
+    std::memcpy(&v, from, sizeof(Vector));
+    return v;
+  };
+  Index ow = 0;
+  for (; ow + 2 * kLanes <= out_w; ow += 2 * kLanes) {
+    Vector first{}, second{};
+    for (Index t = 0; t < n; ++t) {
+      first += w[t] * load(tap[t] + ow);
+      second += w[t] * load(tap[t] + ow + kLanes);
+    }
+    first = after(first);
+    second = after(second);
+    std::memcpy(out + ow, &first, sizeof(Vector));
+    std::memcpy(out + ow + kLanes, &second, sizeof(Vector));
+  }
+  for (; ow < out_w; ow += kLanes) {
+    Vector sum{};
+    for (Index t = 0; t < n; ++t)
+      sum += w[t] * load(tap[t] + ow);
+    sum = after(sum);
+    std::memcpy(out + ow, &sum, sizeof(T) * std::min(kLanes, out_w - ow));
+  }
+}
+
+}  // namespace detail
+
+// y[n, k, oh, ow] = after(k, sum over i < KH, j < KW of
+//                   w[k, i, j] * x[n, k / M, oh*SH + i*DH - pad_top, ow*SW + j*DW - pad_left])
+// (terms in the padding are 0), for k = c*M + m, where after(k, v) = clamp(row_scale[k] * v +
+// row_bias[k], low, high) is gemm::Epilogue with the output channels as its rows: a bias alone is
+// {nullptr, bias}, a BatchNorm and a ReLU6 folded in are {scale, shift, 0, 6}.
+//
+// One thread per input plane (n, c): it copies the plane's rows into padded rows (PaddedRows),
+// then computes its M output planes row by row, each output value summed over the taps in one
+// fixed order in a register and stored once, through the epilogue. The results are therefore
+// bit-identical whatever the number of threads.
+template <typename T>
+void forward(const DepthwiseGeometry& g, Index batch, const T* x, const T* kernel,
+             const gemm::Epilogue<T>& after, T* y) {
+  const Index planes = batch * g.channels, taps = g.taps();
+  const detail::PaddedRows padded = detail::PaddedRows::of(g, gemm::Kernel<T>::kLanes);
+  const Index row_length = padded.row_length();
+#pragma omp parallel
+  {
+    // H padded rows, then a row of zeros for the vertical padding; the padding, never written,
+    // stays zero from plane to plane.
+    std::vector<T> rows(static_cast<std::size_t>((g.height + 1) * row_length), T(0));
+    const T* zeros = rows.data() + g.height * row_length;
+    std::vector<const T*> tap(static_cast<std::size_t>(taps));
+#pragma omp for schedule(static)
+    for (Index p = 0; p < planes; ++p) {
+      const T* in = x + p * g.plane();
+      for (Index ih = 0; ih < g.height; ++ih)
+        padded.copy(g, in + ih * g.width, rows.data() + ih * row_length);
+      for (Index m = 0; m < g.multiplier; ++m) {
+        const Index k = (p % g.channels) * g.multiplier + m;
+        const detail::ChannelEpilogue<T> channel_after(after, k);
+        const T* w = kernel + k * taps;
+        T* out = y + (p * g.multiplier + m) * g.positions();
+        for (Index oh = 0; oh < g.out_h; ++oh) {
+          for (Index i = 0; i < g.kernel_h; ++i) {
+            const Index ih = oh * g.stride_h + i * g.dilation_h - g.pad_top;
+            const T* row = ih >= 0 && ih < g.height ? rows.data() + ih * row_length : zeros;
+            for (Index j = 0; j < g.kernel_w; ++j)
+              tap[i * g.kernel_w + j] = row + padded.tap_offset(g, j);
           }
+          T* out_row = out + oh * g.out_w;
+          if (taps == 9)
+            detail::output_row<T, 9>(taps, tap.data(), w, g.out_w, channel_after, out_row);
+          else
+            detail::output_row<T, 0>(taps, tap.data(), w, g.out_w, channel_after, out_row);
         }
       }
     }
@@ -330,12 +457,33 @@ class DepthwiseConv2D : public Layer<T> {
     return {&kernel_};
   }
 
-  // The formula of depthwise::forward.
-  void forward(const Tensor<T>& x, Tensor<T>& y, Mode) override {
+  // The formula of depthwise::forward, with the bias as its epilogue.
+  void forward(const Tensor<T>& x, Tensor<T>& y, Mode) override { forward_with_epilogue(x, y, {}); }
+
+  // y[n, k] = clamp(after.row_scale[k] * (depthwise(x)[n, k] + b[k]) + after.row_bias[k],
+  //                 after.low, after.high)
+  // for the output channels k (null row_scale: 1, null row_bias: 0, b = 0 without bias): the
+  // layer followed by a BatchNorm in inference (scale = gamma / sqrt(var + eps), shift = beta -
+  // mean * scale) and a ReLU or ReLU6 (low = 0, high = 6 or inf), in one pass over y. The bias is
+  // folded into the shift, b'[k] = scale[k] * b[k] + shift[k], so that the kernel adds one term.
+  void forward_with_epilogue(const Tensor<T>& x, Tensor<T>& y,
+                             const gemm::Epilogue<T>& after) const {
     this->check_input(x);
     y.resize(this->output_shape().with_batch(x.dim(0)));
-    depthwise::forward(geometry_, x.dim(0), x.data(), kernel_.value.data(),
-                       use_bias_ ? bias_.value.data() : nullptr, y.data());
+    gemm::Epilogue<T> epilogue = after;
+    std::vector<T> folded;
+    if (use_bias_ && after.row_scale == nullptr && after.row_bias == nullptr) {
+      epilogue.row_bias = bias_.value.data();
+    } else if (use_bias_) {
+      folded.resize(static_cast<std::size_t>(geometry_.out_channels()));
+      for (Index k = 0; k < geometry_.out_channels(); ++k) {
+        const T scaled =
+            after.row_scale != nullptr ? after.row_scale[k] * bias_.value[k] : bias_.value[k];
+        folded[k] = after.row_bias != nullptr ? scaled + after.row_bias[k] : scaled;
+      }
+      epilogue.row_bias = folded.data();
+    }
+    depthwise::forward(geometry_, x.dim(0), x.data(), kernel_.value.data(), epilogue, y.data());
   }
 
   // The formulas of depthwise::backward_input (dx) and depthwise::backward_kernel (dW, db).
