@@ -251,22 +251,30 @@ void depthwise_forward(benchmark::State& state) {
                                                benchmark::Counter::kIsIterationInvariantRate);
 }
 
-// DepthwiseConv2D's inference pass on one image through a depthwise layer of MobileNetV2
-// (models/mobilenet_v2.hpp: 3x3, padding 1 on every side, no bias): (C, H, W) =
-// (state.range(0), state.range(1), state.range(1)), stride state.range(2).
+// DepthwiseConv2D on one image through a depthwise layer of MobileNetV2 (models/mobilenet_v2.hpp:
+// 3x3, padding 1 on every side, no bias): (C, H, W) = (state.range(0), state.range(1),
+// state.range(1)), stride state.range(2); the inference pass (state.range(3) = 0) or the backward
+// pass, dx and dW (1).
 void mobilenet_depthwise(benchmark::State& state) {
   const Shape sample{state.range(0), state.range(1), state.range(1)};
+  const bool backward = state.range(3) == 1;
   DepthwiseConv2D<float> layer(3, state.range(2), Pads(1), 1, false);
   Random random(1);
   const Shape out = layer.build(sample, random);
-  Tensor<float> x(sample.with_batch(1)), y;
+  Tensor<float> x(sample.with_batch(1)), y, dy(out.with_batch(1)), dx;
   x.fill_uniform(random, -1.0f, 1.0f);
+  dy.fill_uniform(random, -1.0f, 1.0f);
+  layer.forward(x, y, Mode::training);
   for (auto _ : state) {
-    layer.forward(x, y, Mode::inference);
+    if (backward)
+      layer.backward(x, y, dy, dx, Mode::training);
+    else
+      layer.forward(x, y, Mode::inference);
     benchmark::ClobberMemory();
   }
-  state.counters["FLOPS"] = benchmark::Counter(2.0 * 9 * static_cast<double>(out.size()),
-                                               benchmark::Counter::kIsIterationInvariantRate);
+  const double flops = 2.0 * 9 * static_cast<double>(out.size()) * (backward ? 2 : 1);
+  state.counters["FLOPS"] =
+      benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 }  // namespace
@@ -320,17 +328,18 @@ int main(int argc, char** argv) {
       ->Args({2, 1})
       ->Unit(benchmark::kMicrosecond)
       ->UseRealTime();
-  benchmark::RegisterBenchmark("DepthwiseConv2D MobileNetV2", mobilenet_depthwise)
-      ->ArgNames({"C", "HW", "stride"})
-      ->Args({32, 112, 1})
-      ->Args({96, 112, 2})
-      ->Args({144, 56, 1})
-      ->Args({144, 56, 2})
-      ->Args({192, 28, 1})
-      ->Args({384, 14, 1})
-      ->Args({960, 7, 1})
-      ->Unit(benchmark::kMicrosecond)
-      ->UseRealTime();
+  for (const Index backward : {0, 1})
+    benchmark::RegisterBenchmark("DepthwiseConv2D MobileNetV2", mobilenet_depthwise)
+        ->ArgNames({"C", "HW", "stride", "backward"})
+        ->Args({32, 112, 1, backward})
+        ->Args({96, 112, 2, backward})
+        ->Args({144, 56, 1, backward})
+        ->Args({144, 56, 2, backward})
+        ->Args({192, 28, 1, backward})
+        ->Args({384, 14, 1, backward})
+        ->Args({960, 7, 1, backward})
+        ->Unit(benchmark::kMicrosecond)
+        ->UseRealTime();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

@@ -355,6 +355,9 @@ TEST_CASE("DepthwiseConv2D gradients match central differences") {
       {{1, 3, 5, 6}, {2, 3}, {2, 1}, 1, Padding::same, 3, false},
       {{2, 1, 7, 6}, 3, 1, 2, Pads(1, 2, 0, 3), 2, true},
       {{3, 2, 6, 7}, {3, 2}, 2, {1, 2}, Pads(2, 0, 1, 1), 1, true},
+      // Rows of whole vectors and a partial one (4 or 8 doubles a vector), strides 1 and 2.
+      {{1, 2, 4, 19}, 3, {1, 2}, 1, Pads(1, 1, 1, 1), 1, true},
+      {{1, 1, 3, 33}, {1, 3}, 1, 1, Padding::same, 2, true},
   };
   for (const Case& c : cases) {
     CAPTURE(c.input);
