@@ -5,7 +5,8 @@
 //   - forward and backward of every layer at the shapes it has in the reference models
 //     (bench/reference_models.hpp), batch 64, with FLOP rates for the convolutions;
 //   - one training step (Adam) and one inference batch of each reference model, in images/s;
-//   - DepthwiseConv2D's direct kernel against an im2col lowering on a MobileNet-like shape.
+//   - DepthwiseConv2D's direct kernel against an im2col lowering on a MobileNet-like shape, and
+//     on MobileNetV2's own depthwise layers.
 // Threads: OMP_NUM_THREADS (default: all cores). Every timing is wall-clock (UseRealTime), since
 // the work runs on OpenMP threads.
 //   OMP_NUM_THREADS=2 build/bench/bench_layers --benchmark_filter=Conv
@@ -250,6 +251,32 @@ void depthwise_forward(benchmark::State& state) {
                                                benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// DepthwiseConv2D on one image through a depthwise layer of MobileNetV2 (models/mobilenet_v2.hpp:
+// 3x3, padding 1 on every side, no bias): (C, H, W) = (state.range(0), state.range(1),
+// state.range(1)), stride state.range(2); the inference pass (state.range(3) = 0) or the backward
+// pass, dx and dW (1).
+void mobilenet_depthwise(benchmark::State& state) {
+  const Shape sample{state.range(0), state.range(1), state.range(1)};
+  const bool backward = state.range(3) == 1;
+  DepthwiseConv2D<float> layer(3, state.range(2), Pads(1), 1, false);
+  Random random(1);
+  const Shape out = layer.build(sample, random);
+  Tensor<float> x(sample.with_batch(1)), y, dy(out.with_batch(1)), dx;
+  x.fill_uniform(random, -1.0f, 1.0f);
+  dy.fill_uniform(random, -1.0f, 1.0f);
+  layer.forward(x, y, Mode::training);
+  for (auto _ : state) {
+    if (backward)
+      layer.backward(x, y, dy, dx, Mode::training);
+    else
+      layer.forward(x, y, Mode::inference);
+    benchmark::ClobberMemory();
+  }
+  const double flops = 2.0 * 9 * static_cast<double>(out.size()) * (backward ? 2 : 1);
+  state.counters["FLOPS"] =
+      benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -308,6 +335,18 @@ int main(int argc, char** argv) {
       ->Args({2, 1})
       ->Unit(benchmark::kMicrosecond)
       ->UseRealTime();
+  for (const Index backward : {0, 1})
+    benchmark::RegisterBenchmark("DepthwiseConv2D MobileNetV2", mobilenet_depthwise)
+        ->ArgNames({"C", "HW", "stride", "backward"})
+        ->Args({32, 112, 1, backward})
+        ->Args({96, 112, 2, backward})
+        ->Args({144, 56, 1, backward})
+        ->Args({144, 56, 2, backward})
+        ->Args({192, 28, 1, backward})
+        ->Args({384, 14, 1, backward})
+        ->Args({960, 7, 1, backward})
+        ->Unit(benchmark::kMicrosecond)
+        ->UseRealTime();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

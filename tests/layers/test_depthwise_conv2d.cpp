@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -120,6 +121,154 @@ TEST_CASE(
   }
 }
 
+TEST_CASE(
+    "DepthwiseConv2D's kernel agrees with the definition on widths around the vector length") {
+  // Widths 1 to 19 and 33 cover outputs narrower than a vector, whole vectors, pairs of vectors
+  // and a partial last vector (4 doubles or 8 floats with AVX, 8 doubles with AVX-512); 1x1
+  // maps; strides 1 to 3 with padding on one side only (asymmetric) or on both; 5x5, 1x3 and 3x1
+  // kernels; a dilation of 2.
+  struct Kernel {
+    Size2 size, dilation;
+  };
+  const Kernel kernels[] = {{3, 1}, {5, 1}, {{1, 3}, 1}, {{3, 1}, 1}, {3, 2}, {{2, 3}, {1, 2}}};
+  const Index widths[] = {1, 2, 3, 4, 5, 7, 8, 9, 11, 15, 16, 17, 19, 33};
+  for (const Kernel& kernel : kernels)
+    for (const Index stride : {1, 2, 3})
+      for (const Index width : widths)
+        for (const bool one_sided : {false, true}) {
+          // Enough padding that every window fits: the span - 1 split over both sides, or all of
+          // it after the input (top and left get none).
+          const Index span_h = kernel.dilation.height * (kernel.size.height - 1);
+          const Index span_w = kernel.dilation.width * (kernel.size.width - 1);
+          const Pads pads =
+              one_sided ? Pads(0, span_h, 0, span_w)
+                        : Pads(span_h / 2, span_h - span_h / 2, span_w - span_w / 2, span_w / 2);
+          const Shape input{2, 2, 1 + width % 5, width};
+          CAPTURE(kernel.size.str());
+          CAPTURE(kernel.dilation.str());
+          CAPTURE(stride);
+          CAPTURE(input);
+          CAPTURE(pads.str());
+          DepthwiseConv2D<double> layer(kernel.size, {stride, stride}, pads, 2, true,
+                                        kernel.dilation);
+          const auto x = random_tensor<double>(input, 20 + width);
+          Random random(21);
+          layer.build(input.sample(), random);
+          layer.parameters()[1]->value = random_tensor<double>({4}, 22);
+          Tensor<double> y;
+          layer.forward(x, y, Mode::inference);
+          const auto expected = direct_depthwise(
+              x, layer.parameters()[0]->value, &layer.parameters()[1]->value, 2, {stride, stride},
+              kernel.dilation, pads.top, pads.left, y.dim(2), y.dim(3));
+          REQUIRE(y.shape() == expected.shape());
+          for (Index i = 0; i < y.size(); ++i)
+            REQUIRE(y[i] == doctest::Approx(expected[i]).epsilon(1e-12));
+        }
+}
+
+TEST_CASE("DepthwiseConv2D in float on MobileNetV2's 3x3 shapes agrees with the definition") {
+  // (C, H, W) and stride of MobileNetV2's depthwise layers, smaller: padding 1, stride 1 and 2,
+  // odd and even sizes, in float (8 or 16 lanes) against the definition in double.
+  struct Case {
+    Shape input;
+    Index stride;
+  };
+  const Case cases[] = {{{1, 3, 28, 28}, 1}, {{1, 3, 28, 28}, 2}, {{2, 2, 7, 7}, 1},
+                        {{2, 2, 14, 14}, 2}, {{1, 2, 1, 1}, 1},   {{1, 2, 1, 1}, 2},
+                        {{1, 2, 23, 37}, 2}, {{1, 2, 37, 23}, 1}};
+  for (const Case& c : cases) {
+    CAPTURE(c.input);
+    CAPTURE(c.stride);
+    DepthwiseConv2D<float> layer(3, c.stride, Pads(1), 1, false);
+    const auto x = random_tensor<float>(c.input, 23);
+    const auto y = apply(layer, x);
+    Tensor<double> x_double(x.shape()), kernel(layer.parameters()[0]->value.shape());
+    for (Index i = 0; i < x.size(); ++i)
+      x_double[i] = x[i];
+    for (Index i = 0; i < kernel.size(); ++i)
+      kernel[i] = layer.parameters()[0]->value[i];
+    const auto expected =
+        direct_depthwise(x_double, kernel, nullptr, 1, c.stride, 1, 1, 1, y.dim(2), y.dim(3));
+    REQUIRE(y.shape() == expected.shape());
+    for (Index i = 0; i < y.size(); ++i)
+      REQUIRE(y[i] == doctest::Approx(expected[i]).epsilon(1e-5));
+  }
+}
+
+TEST_CASE("DepthwiseConv2D forward_with_epilogue is clamp(scale * (conv + b) + shift, low, high)") {
+  // 3 channels, M = 2: six output channels, each with its own scale and shift.
+  const auto x = random_tensor<double>({2, 3, 9, 10}, 24);
+  const double scale[] = {2.0, -1.0, 0.5, 3.0, 1.0, -4.0};
+  const double shift[] = {0.25, -0.5, 1.0, 0.0, -2.0, 0.75};
+  for (const bool use_bias : {true, false}) {
+    CAPTURE(use_bias);
+    DepthwiseConv2D<double> layer(3, {1, 2}, Pads(1, 0, 2, 1), 2, use_bias);
+    Random random(25);
+    layer.build({3, 9, 10}, random);
+    if (use_bias) layer.parameters()[1]->value = random_tensor<double>({6}, 26);
+    Tensor<double> conv, y;
+    layer.forward(x, conv, Mode::inference);  // depthwise(x) + b
+    const Index positions = conv.dim(2) * conv.dim(3);
+
+    // Scale and shift, no clamp: the BatchNorm folded in.
+    layer.forward_with_epilogue(x, y, {scale, shift});
+    REQUIRE(y.shape() == conv.shape());
+    for (Index i = 0; i < y.size(); ++i) {
+      const Index k = i / positions % 6;
+      REQUIRE(y[i] == doctest::Approx(scale[k] * conv[i] + shift[k]).epsilon(1e-13));
+    }
+
+    // ReLU6 after it: values below 0 are 0 and above 6 are 6. Scales large enough that both
+    // bounds are reached.
+    const double large[] = {20.0, -20.0, 10.0, 30.0, 15.0, -40.0};
+    layer.forward_with_epilogue(x, y, {large, shift, 0.0, 6.0});
+    Index low = 0, high = 0;
+    for (Index i = 0; i < y.size(); ++i) {
+      const Index k = i / positions % 6;
+      const double v = large[k] * conv[i] + shift[k];
+      if (v < -1e-9) ++low;
+      if (v > 6 + 1e-9) ++high;
+      REQUIRE(y[i] == doctest::Approx(std::clamp(v, 0.0, 6.0)).epsilon(1e-13));
+    }
+    CHECK(low > 0);
+    CHECK(high > 0);
+
+    // A scale alone, a shift alone, and neither: the layer's forward.
+    layer.forward_with_epilogue(x, y, {scale, nullptr});
+    for (Index i = 0; i < y.size(); ++i)
+      REQUIRE(y[i] == doctest::Approx(scale[i / positions % 6] * conv[i]).epsilon(1e-13));
+    layer.forward_with_epilogue(x, y, {nullptr, shift});
+    for (Index i = 0; i < y.size(); ++i)
+      REQUIRE(y[i] == doctest::Approx(conv[i] + shift[i / positions % 6]).epsilon(1e-13));
+    layer.forward_with_epilogue(x, y, {});
+    for (Index i = 0; i < y.size(); ++i)
+      REQUIRE(y[i] == conv[i]);
+  }
+}
+
+TEST_CASE("DepthwiseConv2D's epilogue lets NaN through its clamp") {
+  // A NaN in the input reaches every output whose window covers it, clamp or no clamp, as the
+  // ReLU layer passes NaN; the other outputs are clamped.
+  auto x = random_tensor<float>({1, 2, 6, 20}, 27);
+  x(0, 1, 2, 13) = std::nanf("");
+  DepthwiseConv2D<float> layer(3, 1, Pads(1));
+  Random random(28);
+  layer.build({2, 6, 20}, random);
+  const float scale[] = {100.0f, 100.0f}, shift[] = {0.0f, 0.0f};
+  Tensor<float> y;
+  layer.forward_with_epilogue(x, y, {scale, shift, 0.0f, 6.0f});
+  for (Index k = 0; k < 2; ++k)
+    for (Index oh = 0; oh < 6; ++oh)
+      for (Index ow = 0; ow < 20; ++ow) {
+        CAPTURE(k);
+        CAPTURE(oh);
+        CAPTURE(ow);
+        const bool covers = k == 1 && std::abs(oh - 2) <= 1 && std::abs(ow - 13) <= 1;
+        CHECK(std::isnan(y(0, k, oh, ow)) == covers);
+        if (!covers) CHECK((y(0, k, oh, ow) >= 0.0f && y(0, k, oh, ow) <= 6.0f));
+      }
+}
+
 TEST_CASE("DepthwiseConv2D 'same' pads as Keras: the extra row and column at the bottom/right") {
   // 6 inputs, 3 taps, stride 2: 3 outputs, 1 row of padding, after the input.
   const auto x = random_tensor<double>({2, 3, 6, 6}, 4);
@@ -206,6 +355,9 @@ TEST_CASE("DepthwiseConv2D gradients match central differences") {
       {{1, 3, 5, 6}, {2, 3}, {2, 1}, 1, Padding::same, 3, false},
       {{2, 1, 7, 6}, 3, 1, 2, Pads(1, 2, 0, 3), 2, true},
       {{3, 2, 6, 7}, {3, 2}, 2, {1, 2}, Pads(2, 0, 1, 1), 1, true},
+      // Rows of whole vectors and a partial one (4 or 8 doubles a vector), strides 1 and 2.
+      {{1, 2, 4, 19}, 3, {1, 2}, 1, Pads(1, 1, 1, 1), 1, true},
+      {{1, 1, 3, 33}, {1, 3}, 1, 1, Padding::same, 2, true},
   };
   for (const Case& c : cases) {
     CAPTURE(c.input);
@@ -247,15 +399,18 @@ TEST_CASE("DepthwiseConv2D is bit-identical across thread counts") {
   DepthwiseConv2D<float> layer(3, {1, 2}, Padding::same, 2);
   Random random(16);
   layer.build({6, 13, 11}, random);
+  const auto scale = random_tensor<float>({12}, 18), shift = random_tensor<float>({12}, 19);
   std::vector<Tensor<float>> results[2];
   for (int threads : {1, 2}) {
     with_threads(threads, [&] {
       auto copy = layer.clone();
-      Tensor<float> y, dx;
+      Tensor<float> y, dx, fused;
       copy->forward(x, y, Mode::training);
       const auto dy = random_tensor<float>(y.shape(), 17);
       copy->backward(x, y, dy, dx, Mode::training);
-      results[threads - 1] = {y, dx, copy->parameters()[0]->grad, copy->parameters()[1]->grad};
+      layer.forward_with_epilogue(x, fused, {scale.data(), shift.data(), -0.5f, 0.5f});
+      results[threads - 1] = {y, dx, copy->parameters()[0]->grad, copy->parameters()[1]->grad,
+                              fused};
     });
   }
   for (std::size_t t = 0; t < results[0].size(); ++t) {

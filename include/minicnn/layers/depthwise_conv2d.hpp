@@ -11,18 +11,25 @@
 // case as PyTorch and ONNX define it.
 //
 // Computed directly, not by im2col: an output channel has only KH*KW weights, so im2col would copy
-// KH*KW times the input to feed products of one row. Here each tap (i, j) of the kernel adds
-// w[i, j] times a shifted, strided row of the input to a row of the output; with stride 1 the
-// shifted row is contiguous and the loop vectorises. One output plane (or input plane, or kernel)
-// is computed by one thread in a fixed order, so every result is bit-identical whatever the
-// thread count. The kernels are free functions (namespace depthwise) that SeparableConv2D shares.
+// KH*KW times the input to feed products of one row. The forward pass copies each input row once
+// into a zero-padded row split by stride phase, after which every tap of a vector of outputs is
+// one contiguous vector load, at any stride, dilation and padding; each output vector sums its
+// taps in a register and is stored once, through a gemm::Epilogue (a bias, or a BatchNorm and a
+// ReLU6 folded in). The backward passes add each tap (i, j) times a shifted, strided row. One
+// output plane (or input plane, or kernel) is computed by one thread in a fixed order, so every
+// result is bit-identical whatever the thread count. The kernels are free functions (namespace
+// depthwise) that SeparableConv2D shares.
 #pragma once
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "minicnn/gemm.hpp"
 #include "minicnn/initializers.hpp"
 #include "minicnn/layer.hpp"
 #include "minicnn/layers/im2col.hpp"
@@ -123,20 +130,6 @@ struct DepthwiseGeometry {
   Index plane() const { return height * width; }
   Index positions() const { return out_h * out_w; }
 
-  // The output rows (columns) whose tap i (j), i*DH (j*DW) inputs past the window's first row
-  // (column), lands inside the input.
-  WindowGeometry::Range tap_rows(Index i) const {
-    return WindowGeometry::inside(i * dilation_h, pad_top, stride_h, height, out_h);
-  }
-  WindowGeometry::Range tap_columns(Index j) const {
-    return WindowGeometry::inside(j * dilation_w, pad_left, stride_w, width, out_w);
-  }
-  // Where tap (i, j) of output (oh, 0) reads in an (H, W) plane: output (oh, ow) reads
-  // source(oh, i, j) + ow*SW. Negative for a window that starts in the left padding.
-  Index source(Index oh, Index i, Index j) const {
-    return (oh * stride_h + i * dilation_h - pad_top) * width + j * dilation_w - pad_left;
-  }
-
  private:
   // D*(K-1)+1, the inputs one window spans; -1 when it exceeds `limit` (it then fits no input).
   static Index span(Index kernel, Index dilation, Index limit) {
@@ -160,37 +153,206 @@ struct DepthwiseGeometry {
 // The kernels, on raw (N, C, H, W) and (N, C*M, OH, OW) buffers; the kernel is (C*M, KH*KW).
 namespace depthwise {
 
-// y[n, k, oh, ow] = b[k] + sum over i < KH, j < KW of
-//                   w[k, i, j] * x[n, k / M, oh*SH + i*DH - pad_top, ow*SW + j*DW - pad_left]
-// (terms in the padding are 0), for k = c*M + m. bias may be null (no bias).
+namespace detail {
+
+// Where the kernels keep one input plane (or its gradient): each input row zero-padded on both
+// sides and split into SW phases (phase p holds padded columns p, p + SW, p + 2 SW, ...), so
+// that tap j of outputs ow, ow + 1, ... reads (or, for dx, adds into) the consecutive elements
+//   phase (j*DW) % SW, from element ow + (j*DW) / SW
+// whatever the stride: every tap is a vector load, and the padding needs no test. Rows of the
+// vertical padding read a row of zeros (or add into a row that is discarded). A row holds the
+// padded columns that the output's vectors reach (OW rounded up to whole vectors), so that the
+// last vector stays in bounds.
+struct PaddedRows {
+  Index phases = 0;                // SW
+  Index phase_width = 0;           // padded columns per phase
+  Index columns = 0;               // padded columns read, from the first one of the left padding
+  std::vector<Index> tap_offsets;  // where tap j of output column 0 reads in a padded row
+  std::vector<std::pair<Index, Index>> inputs;  // per phase, the elements that hold input columns
+  Index row_length() const { return phases * phase_width; }
+
+  // Computed once per call: the kernels need these per row, and a division per tap per row cost
+  // as much as the multiply-adds of a 7-wide row.
+  static PaddedRows of(const DepthwiseGeometry& g, Index lanes) {
+    PaddedRows r;
+    const Index vectors = (g.out_w + lanes - 1) / lanes;
+    r.phases = g.stride_w;
+    r.columns = (vectors * lanes - 1) * g.stride_w + (g.kernel_w - 1) * g.dilation_w + 1;
+    r.phase_width = (r.columns + r.phases - 1) / r.phases;
+    for (Index j = 0; j < g.kernel_w; ++j) {
+      const Index column = j * g.dilation_w;
+      r.tap_offsets.push_back(column % r.phases * r.phase_width + column / r.phases);
+    }
+    // Padded column c = q*SW + p is input column c - pad_left, for 0 <= c - pad_left < W (and
+    // c < columns): elements [first, last) of phase p.
+    const Index end = std::min(r.columns, g.pad_left + g.width);
+    for (Index p = 0; p < r.phases; ++p) {
+      const Index first = g.pad_left > p ? (g.pad_left - p + r.phases - 1) / r.phases : 0;
+      const Index last = end > p ? (end - p + r.phases - 1) / r.phases : 0;
+      r.inputs.emplace_back(first, std::max(first, last));
+    }
+    return r;
+  }
+
+  // Copies an input row (W values) into its padded row, leaving the padding as it is (zero).
+  template <typename T>
+  void copy(const DepthwiseGeometry& g, const T* __restrict in, T* __restrict row) const {
+    if (phases == 1) {
+      std::copy(in + inputs[0].first - g.pad_left, in + inputs[0].second - g.pad_left,
+                row + inputs[0].first);
+    } else if (phases == 2) {  // a stride known at compile time: the loads vectorise
+      for (Index p = 0; p < 2; ++p)
+        for (Index q = inputs[p].first; q < inputs[p].second; ++q)
+          row[p * phase_width + q] = in[q * 2 + p - g.pad_left];
+    } else {
+      for (Index p = 0; p < phases; ++p)
+        for (Index q = inputs[p].first; q < inputs[p].second; ++q)
+          row[p * phase_width + q] = in[q * phases + p - g.pad_left];
+    }
+  }
+
+  // The inverse: an input row (W values) = the input columns of its padded row; columns that no
+  // window reaches are 0.
+  template <typename T>
+  void extract(const DepthwiseGeometry& g, const T* __restrict row, T* __restrict in) const {
+    std::fill(in, in + g.width, T(0));
+    for (Index p = 0; p < phases; ++p)
+      for (Index q = inputs[p].first; q < inputs[p].second; ++q)
+        in[q * phases + p - g.pad_left] = row[p * phase_width + q];
+  }
+};
+
+// The pointers of output row oh's taps into the padded rows `rows` (row_length apart):
+// tap[i*KW + j] is where tap (i, j) of output (oh, 0) reads; rows of the vertical padding are
+// `outside` (zeros for the forward pass, a discarded row for dx).
 template <typename T>
-void forward(const DepthwiseGeometry& g, Index batch, const T* x, const T* kernel, const T* bias,
-             T* y) {
-  const Index planes = batch * g.out_channels();
-#pragma omp parallel for schedule(static)
-  for (Index p = 0; p < planes; ++p) {
-    const Index k = p % g.out_channels();
-    const T* __restrict in = x + (p / g.multiplier) * g.plane();  // (n, c) is plane p / M of x
-    const T* __restrict w = kernel + k * g.taps();
-    T* __restrict out = y + p * g.positions();
-    std::fill(out, out + g.positions(), bias != nullptr ? bias[k] : T(0));
-    // Tap by tap over the whole plane: each pass is a multiply-add of rows, and both planes stay
-    // in the L1 cache for MobileNet's sizes (56 x 56 floats = 12 KiB each).
-    for (Index i = 0; i < g.kernel_h; ++i) {
-      const auto rows = g.tap_rows(i);
-      for (Index j = 0; j < g.kernel_w; ++j) {
-        const auto cols = g.tap_columns(j);
-        const T tap = w[i * g.kernel_w + j];
-        for (Index oh = rows.begin; oh < rows.end; ++oh) {
-          const Index from = g.source(oh, i, j);
-          T* __restrict row = out + oh * g.out_w;
-          if (g.stride_w == 1) {
-            for (Index ow = cols.begin; ow < cols.end; ++ow)
-              row[ow] += tap * in[from + ow];
-          } else {
-            for (Index ow = cols.begin; ow < cols.end; ++ow)
-              row[ow] += tap * in[from + ow * g.stride_w];
-          }
+void tap_pointers(const DepthwiseGeometry& g, const PaddedRows& padded, Index oh, T* rows,
+                  T* outside, T** tap) {
+  for (Index i = 0; i < g.kernel_h; ++i) {
+    const Index ih = oh * g.stride_h + i * g.dilation_h - g.pad_top;
+    T* row = ih >= 0 && ih < g.height ? rows + ih * padded.row_length() : outside;
+    for (Index j = 0; j < g.kernel_w; ++j)
+      tap[i * g.kernel_w + j] = row + padded.tap_offsets[j];
+  }
+}
+
+// The epilogue of one output channel on a vector: clamp(scale * v + shift, low, high). The
+// comparisons are false for NaN, which passes through.
+template <typename T>
+struct ChannelEpilogue {
+  using Vector = typename gemm::Kernel<T>::Vector;
+  T scale, shift, low, high;
+
+  // A null row_scale is a scale of 1 and a null row_bias a shift of -0: 1*v + -0 is v exactly,
+  // for v = -0 too (where +0 would give +0), as gemm::Epilogue::apply leaves it.
+  ChannelEpilogue(const gemm::Epilogue<T>& e, Index k)
+      : scale(e.row_scale != nullptr ? e.row_scale[k] : T(1)),
+        shift(e.row_bias != nullptr ? e.row_bias[k] : -T(0)),
+        low(e.low),
+        high(e.high) {}
+
+  Vector operator()(Vector sum) const {
+    Vector v = scale * sum + shift;
+    const Vector lows = Vector{} + low, highs = Vector{} + high;
+    v = v < lows ? lows : v;
+    return v > highs ? highs : v;
+  }
+};
+
+// One output row of OW values: out[ow] = after(sum over taps t of w[t] * tap[t][ow]), the taps in
+// the kernel's row-major order (t = i*KW + j), tap[t] pointing into the padded rows. Whole
+// vectors two at a time (two independent chains of multiply-adds), then one; the last OW mod L
+// values as the whole vector that ends the row, which recomputes some values of the vector before
+// it by the same operations, hence to the same bits (a store of part of a vector costs a call of
+// memcpy per row); only a row narrower than a vector is stored in part. kTaps is the number of
+// taps when known at compile time (9 for the 3x3 kernels of MobileNet and Xception: the weights
+// then stay in registers), else 0.
+template <typename T, Index kTaps>
+void output_row(Index taps, const T* const* tap, const T* __restrict w, Index out_w,
+                const ChannelEpilogue<T>& after, T* __restrict out) {
+  using Vector = typename gemm::Kernel<T>::Vector;
+  constexpr Index kLanes = gemm::Kernel<T>::kLanes;
+  const Index n = kTaps > 0 ? kTaps : taps;
+  const auto load = [](const T* from) {
+    Vector v;
+    std::memcpy(&v, from, sizeof(Vector));
+    return v;
+  };
+  const auto vector_at = [&](Index ow) {
+    Vector sum{};
+    for (Index t = 0; t < n; ++t)
+      sum += w[t] * load(tap[t] + ow);
+    return after(sum);
+  };
+  Index ow = 0;
+  for (; ow + 2 * kLanes <= out_w; ow += 2 * kLanes) {
+    Vector first{}, second{};
+    for (Index t = 0; t < n; ++t) {
+      first += w[t] * load(tap[t] + ow);
+      second += w[t] * load(tap[t] + ow + kLanes);
+    }
+    first = after(first);
+    second = after(second);
+    std::memcpy(out + ow, &first, sizeof(Vector));
+    std::memcpy(out + ow + kLanes, &second, sizeof(Vector));
+  }
+  for (; ow + kLanes <= out_w; ow += kLanes) {
+    const Vector sum = vector_at(ow);
+    std::memcpy(out + ow, &sum, sizeof(Vector));
+  }
+  if (ow == out_w) return;
+  if (out_w >= kLanes) {
+    const Vector sum = vector_at(out_w - kLanes);
+    std::memcpy(out + out_w - kLanes, &sum, sizeof(Vector));
+  } else {
+    const Vector sum = vector_at(0);
+    for (Index lane = 0; lane < out_w; ++lane)
+      out[lane] = sum[lane];
+  }
+}
+
+}  // namespace detail
+
+// y[n, k, oh, ow] = after(k, sum over i < KH, j < KW of
+//                   w[k, i, j] * x[n, k / M, oh*SH + i*DH - pad_top, ow*SW + j*DW - pad_left])
+// (terms in the padding are 0), for k = c*M + m, where after(k, v) = clamp(row_scale[k] * v +
+// row_bias[k], low, high) is gemm::Epilogue with the output channels as its rows: a bias alone is
+// {nullptr, bias}, a BatchNorm and a ReLU6 folded in are {scale, shift, 0, 6}.
+//
+// One thread per input plane (n, c): it copies the plane's rows into padded rows (PaddedRows),
+// then computes its M output planes row by row, each output value summed over the taps in one
+// fixed order in a register and stored once, through the epilogue. The results are therefore
+// bit-identical whatever the number of threads.
+template <typename T>
+void forward(const DepthwiseGeometry& g, Index batch, const T* x, const T* kernel,
+             const gemm::Epilogue<T>& after, T* y) {
+  const Index planes = batch * g.channels, taps = g.taps();
+  const detail::PaddedRows padded = detail::PaddedRows::of(g, gemm::Kernel<T>::kLanes);
+  const Index row_length = padded.row_length();
+#pragma omp parallel
+  {
+    // H padded rows, then a row of zeros for the vertical padding; the padding, never written,
+    // stays zero from plane to plane.
+    std::vector<T> rows(static_cast<std::size_t>((g.height + 1) * row_length), T(0));
+    const T* zeros = rows.data() + g.height * row_length;
+    std::vector<const T*> tap(static_cast<std::size_t>(taps));
+#pragma omp for schedule(static)
+    for (Index p = 0; p < planes; ++p) {
+      const T* in = x + p * g.plane();
+      for (Index ih = 0; ih < g.height; ++ih)
+        padded.copy(g, in + ih * g.width, rows.data() + ih * row_length);
+      for (Index m = 0; m < g.multiplier; ++m) {
+        const Index k = (p % g.channels) * g.multiplier + m;
+        const detail::ChannelEpilogue<T> channel_after(after, k);
+        const T* w = kernel + k * taps;
+        T* out = y + (p * g.multiplier + m) * g.positions();
+        for (Index oh = 0; oh < g.out_h; ++oh) {
+          detail::tap_pointers<const T>(g, padded, oh, rows.data(), zeros, tap.data());
+          T* out_row = out + oh * g.out_w;
+          if (taps == 9)
+            detail::output_row<T, 9>(taps, tap.data(), w, g.out_w, channel_after, out_row);
+          else
+            detail::output_row<T, 0>(taps, tap.data(), w, g.out_w, channel_after, out_row);
         }
       }
     }
@@ -200,83 +362,149 @@ void forward(const DepthwiseGeometry& g, Index batch, const T* x, const T* kerne
 // dx[n, c, ih, iw] = sum over m < M, i, j and the outputs (oh, ow) whose tap (i, j) reads
 //                    (ih, iw) of w[c*M + m, i, j] * dy[n, c*M + m, oh, ow]
 // the adjoint of forward(): each term of forward() sends its weight back. dx is overwritten.
+// One thread per input plane (n, c): the plane's padded rows (detail::PaddedRows) start at 0,
+// each row of dy times w[k, i, j] is added into the padded row that tap (i, j) reads, as whole
+// vectors at any stride (the last partial vector in scalars), and the input columns are copied
+// out. Each dx value sums its terms in the order (m, oh, i, j, ow), whatever the thread count.
 template <typename T>
 void backward_input(const DepthwiseGeometry& g, Index batch, const T* dy, const T* kernel, T* dx) {
-  const Index planes = batch * g.channels;
-#pragma omp parallel for schedule(static)
-  for (Index p = 0; p < planes; ++p) {
-    T* __restrict grad_in = dx + p * g.plane();
-    std::fill(grad_in, grad_in + g.plane(), T(0));
-    for (Index m = 0; m < g.multiplier; ++m) {
-      const Index k = (p % g.channels) * g.multiplier + m;
-      const T* __restrict upstream = dy + (p * g.multiplier + m) * g.positions();
-      const T* __restrict w = kernel + k * g.taps();
-      for (Index i = 0; i < g.kernel_h; ++i) {
-        const auto rows = g.tap_rows(i);
-        for (Index j = 0; j < g.kernel_w; ++j) {
-          const auto cols = g.tap_columns(j);
-          const T tap = w[i * g.kernel_w + j];
-          for (Index oh = rows.begin; oh < rows.end; ++oh) {
-            const Index to = g.source(oh, i, j);
-            const T* __restrict row = upstream + oh * g.out_w;
-            if (g.stride_w == 1) {
-              for (Index ow = cols.begin; ow < cols.end; ++ow)
-                grad_in[to + ow] += tap * row[ow];
-            } else {
-              for (Index ow = cols.begin; ow < cols.end; ++ow)
-                grad_in[to + ow * g.stride_w] += tap * row[ow];
+  using Vector = typename gemm::Kernel<T>::Vector;
+  constexpr Index kLanes = gemm::Kernel<T>::kLanes;
+  const Index planes = batch * g.channels, taps = g.taps();
+  const detail::PaddedRows padded = detail::PaddedRows::of(g, kLanes);
+  const Index row_length = padded.row_length(), whole = g.out_w / kLanes * kLanes;
+#pragma omp parallel
+  {
+    // H padded rows, then the row that the vertical padding's taps add into and nothing reads.
+    std::vector<T> rows(static_cast<std::size_t>((g.height + 1) * row_length));
+    T* discarded = rows.data() + g.height * row_length;
+    std::vector<T*> tap(static_cast<std::size_t>(taps));
+#pragma omp for schedule(static)
+    for (Index p = 0; p < planes; ++p) {
+      std::fill(rows.begin(), rows.end(), T(0));
+      for (Index m = 0; m < g.multiplier; ++m) {
+        const Index k = (p % g.channels) * g.multiplier + m;
+        const T* w = kernel + k * taps;
+        const T* upstream = dy + (p * g.multiplier + m) * g.positions();
+        for (Index oh = 0; oh < g.out_h; ++oh) {
+          detail::tap_pointers<T>(g, padded, oh, rows.data(), discarded, tap.data());
+          const T* __restrict row = upstream + oh * g.out_w;
+          // Tap by tap over the row: the vectors of one tap do not overlap, those of the next tap
+          // do (stride 1), and are added a row's length later.
+          for (Index t = 0; t < taps; ++t) {
+            T* to = tap[t];
+            for (Index ow = 0; ow < whole; ow += kLanes) {
+              Vector sum, term;
+              std::memcpy(&sum, to + ow, sizeof(Vector));
+              std::memcpy(&term, row + ow, sizeof(Vector));
+              sum += w[t] * term;
+              std::memcpy(to + ow, &sum, sizeof(Vector));
             }
+            for (Index ow = whole; ow < g.out_w; ++ow)
+              to[ow] += w[t] * row[ow];
           }
         }
       }
+      T* grad_in = dx + p * g.plane();
+      for (Index ih = 0; ih < g.height; ++ih)
+        padded.extract(g, rows.data() + ih * row_length, grad_in + ih * g.width);
     }
   }
 }
 
+namespace detail {
+
+// sums[t] += sum over ow of row[ow] * tap[t][ow], for one row of dy (OW values) and the taps'
+// rows: one vector of partial sums per tap over the whole vectors of the row, and one scalar
+// (tails[t]) over its last partial vector, whose lanes past OW must not read dy. kTaps as in
+// output_row.
+template <typename T, Index kTaps>
+void kernel_sums(Index taps, const T* const* tap, const T* __restrict row, Index out_w,
+                 typename gemm::Kernel<T>::Vector* __restrict sums, T* __restrict tails) {
+  using Vector = typename gemm::Kernel<T>::Vector;
+  constexpr Index kLanes = gemm::Kernel<T>::kLanes;
+  const Index n = kTaps > 0 ? kTaps : taps, whole = out_w / kLanes * kLanes;
+  for (Index ow = 0; ow < whole; ow += kLanes) {
+    Vector upstream;
+    std::memcpy(&upstream, row + ow, sizeof(Vector));
+    for (Index t = 0; t < n; ++t) {
+      Vector in;
+      std::memcpy(&in, tap[t] + ow, sizeof(Vector));
+      sums[t] += upstream * in;
+    }
+  }
+  for (Index t = 0; t < n; ++t)
+    for (Index ow = whole; ow < out_w; ++ow)
+      tails[t] += row[ow] * tap[t][ow];
+}
+
+}  // namespace detail
+
 // dw[k, i, j] += sum over n, oh, ow of dy[n, k, oh, ow] * x[n, k / M, oh*SH + i*DH - pad_top,
 //                                                             ow*SW + j*DW - pad_left]
 // db[k]       += sum over n, oh, ow of dy[n, k, oh, ow]          (skipped when bias_grad is null)
-// One thread per output channel k sums over the whole batch: no partial sums to merge.
+// One thread per input channel c sums its M output channels over the whole batch: no partial
+// sums to merge. For each sample in order, it copies plane (n, c) into padded rows (as
+// forward()) and adds every row of dy times each tap's row into the tap's vector of partial sums
+// (lanes summed in order at the end), the last partial vector of a row into a scalar.
 template <typename T>
 void backward_kernel(const DepthwiseGeometry& g, Index batch, const T* x, const T* dy,
                      T* kernel_grad, T* bias_grad) {
-  const Index out_channels = g.out_channels();
-#pragma omp parallel for schedule(static)
-  for (Index k = 0; k < out_channels; ++k) {
-    for (Index i = 0; i < g.kernel_h; ++i) {
-      const auto rows = g.tap_rows(i);
-      for (Index j = 0; j < g.kernel_w; ++j) {
-        const auto cols = g.tap_columns(j);
-        T sum = 0;
-        for (Index n = 0; n < batch; ++n) {
-          const T* in = x + (n * g.channels + k / g.multiplier) * g.plane();
-          const T* upstream = dy + (n * out_channels + k) * g.positions();
-          for (Index oh = rows.begin; oh < rows.end; ++oh) {
-            const Index from = g.source(oh, i, j);
+  using Vector = typename gemm::Kernel<T>::Vector;
+  constexpr Index kLanes = gemm::Kernel<T>::kLanes;
+  const Index out_channels = g.out_channels(), taps = g.taps();
+  const detail::PaddedRows padded = detail::PaddedRows::of(g, kLanes);
+  const Index row_length = padded.row_length();
+#pragma omp parallel
+  {
+    std::vector<T> rows(static_cast<std::size_t>((g.height + 1) * row_length), T(0));
+    const T* zeros = rows.data() + g.height * row_length;
+    std::vector<const T*> tap(static_cast<std::size_t>(taps));
+    std::vector<Vector> sums(static_cast<std::size_t>(g.multiplier * taps));
+    std::vector<T> tails(static_cast<std::size_t>(g.multiplier * taps));
+#pragma omp for schedule(static)
+    for (Index c = 0; c < g.channels; ++c) {
+      std::fill(sums.begin(), sums.end(), Vector{});
+      std::fill(tails.begin(), tails.end(), T(0));
+      for (Index n = 0; n < batch; ++n) {
+        const T* in = x + (n * g.channels + c) * g.plane();
+        for (Index ih = 0; ih < g.height; ++ih)
+          padded.copy(g, in + ih * g.width, rows.data() + ih * row_length);
+        for (Index m = 0; m < g.multiplier; ++m) {
+          const T* upstream = dy + (n * out_channels + c * g.multiplier + m) * g.positions();
+          Vector* channel_sums = sums.data() + m * taps;
+          T* channel_tails = tails.data() + m * taps;
+          for (Index oh = 0; oh < g.out_h; ++oh) {
+            detail::tap_pointers<const T>(g, padded, oh, rows.data(), zeros, tap.data());
             const T* row = upstream + oh * g.out_w;
-            if (g.stride_w == 1) {
-#pragma omp simd reduction(+ : sum)
-              for (Index ow = cols.begin; ow < cols.end; ++ow)
-                sum += row[ow] * in[from + ow];
-            } else {
-#pragma omp simd reduction(+ : sum)
-              for (Index ow = cols.begin; ow < cols.end; ++ow)
-                sum += row[ow] * in[from + ow * g.stride_w];
-            }
+            if (taps == 9)
+              detail::kernel_sums<T, 9>(taps, tap.data(), row, g.out_w, channel_sums,
+                                        channel_tails);
+            else
+              detail::kernel_sums<T, 0>(taps, tap.data(), row, g.out_w, channel_sums,
+                                        channel_tails);
           }
         }
-        kernel_grad[k * g.taps() + i * g.kernel_w + j] += sum;
+      }
+      for (Index m = 0; m < g.multiplier; ++m) {
+        const Index k = c * g.multiplier + m;
+        for (Index t = 0; t < taps; ++t) {
+          T sum = tails[m * taps + t];
+          for (Index lane = 0; lane < kLanes; ++lane)
+            sum += sums[m * taps + t][lane];
+          kernel_grad[k * taps + t] += sum;
+        }
+        if (bias_grad == nullptr) continue;
+        T sum = 0;
+        for (Index n = 0; n < batch; ++n) {
+          const T* upstream = dy + (n * out_channels + k) * g.positions();
+#pragma omp simd reduction(+ : sum)
+          for (Index q = 0; q < g.positions(); ++q)
+            sum += upstream[q];
+        }
+        bias_grad[k] += sum;
       }
     }
-    if (bias_grad == nullptr) continue;
-    T sum = 0;
-    for (Index n = 0; n < batch; ++n) {
-      const T* upstream = dy + (n * out_channels + k) * g.positions();
-#pragma omp simd reduction(+ : sum)
-      for (Index q = 0; q < g.positions(); ++q)
-        sum += upstream[q];
-    }
-    bias_grad[k] += sum;
   }
 }
 
@@ -330,12 +558,33 @@ class DepthwiseConv2D : public Layer<T> {
     return {&kernel_};
   }
 
-  // The formula of depthwise::forward.
-  void forward(const Tensor<T>& x, Tensor<T>& y, Mode) override {
+  // The formula of depthwise::forward, with the bias as its epilogue.
+  void forward(const Tensor<T>& x, Tensor<T>& y, Mode) override { forward_with_epilogue(x, y, {}); }
+
+  // y[n, k] = clamp(after.row_scale[k] * (depthwise(x)[n, k] + b[k]) + after.row_bias[k],
+  //                 after.low, after.high)
+  // for the output channels k (null row_scale: 1, null row_bias: 0, b = 0 without bias): the
+  // layer followed by a BatchNorm in inference (scale = gamma / sqrt(var + eps), shift = beta -
+  // mean * scale) and a ReLU or ReLU6 (low = 0, high = 6 or inf), in one pass over y. The bias is
+  // folded into the shift, b'[k] = scale[k] * b[k] + shift[k], so that the kernel adds one term.
+  void forward_with_epilogue(const Tensor<T>& x, Tensor<T>& y,
+                             const gemm::Epilogue<T>& after) const {
     this->check_input(x);
     y.resize(this->output_shape().with_batch(x.dim(0)));
-    depthwise::forward(geometry_, x.dim(0), x.data(), kernel_.value.data(),
-                       use_bias_ ? bias_.value.data() : nullptr, y.data());
+    gemm::Epilogue<T> epilogue = after;
+    std::vector<T> folded;
+    if (use_bias_ && after.row_scale == nullptr && after.row_bias == nullptr) {
+      epilogue.row_bias = bias_.value.data();
+    } else if (use_bias_) {
+      folded.resize(static_cast<std::size_t>(geometry_.out_channels()));
+      for (Index k = 0; k < geometry_.out_channels(); ++k) {
+        const T scaled =
+            after.row_scale != nullptr ? after.row_scale[k] * bias_.value[k] : bias_.value[k];
+        folded[k] = after.row_bias != nullptr ? scaled + after.row_bias[k] : scaled;
+      }
+      epilogue.row_bias = folded.data();
+    }
+    depthwise::forward(geometry_, x.dim(0), x.data(), kernel_.value.data(), epilogue, y.data());
   }
 
   // The formulas of depthwise::backward_input (dx) and depthwise::backward_kernel (dW, db).

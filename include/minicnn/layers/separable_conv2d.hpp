@@ -151,7 +151,7 @@ class SeparableConv2D : public Layer<T> {
   void depthwise_step(const Tensor<T>& x, Tensor<T>& z) const {
     z.resize({x.dim(0), geometry_.out_channels(), geometry_.out_h, geometry_.out_w});
     depthwise::forward(geometry_, x.dim(0), x.data(), depthwise_kernel_.value.data(),
-                       static_cast<const T*>(nullptr), z.data());
+                       gemm::Epilogue<T>{}, z.data());
   }
 
   // This thread's Z for inference, grown to the largest layer it has served.
