@@ -13,6 +13,7 @@
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <string>
@@ -26,7 +27,20 @@
 namespace {
 
 using namespace minicnn;
-constexpr Index kBatch = 64;
+
+// The batch of the layer and model benchmarks: 64, or $MINICNN_BENCH_BATCH. ctest's smoke run
+// takes 4 (bench/CMakeLists.txt), so that every benchmark still runs under the sanitizers at a
+// fraction of their cost (docs/reliability.md).
+Index batch_from_environment() {
+  const char* text = std::getenv("MINICNN_BENCH_BATCH");
+  if (text == nullptr) return 64;
+  char* end = nullptr;
+  const long value = std::strtol(text, &end, 10);
+  if (end == text || *end != '\0' || value < 1)
+    fail("bench_layers: MINICNN_BENCH_BATCH: expected a positive integer, got '", text, "'");
+  return value;
+}
+const Index kBatch = batch_from_environment();
 
 // Eigen's own product of two square matrices: 2*n^3 floating-point operations.
 void square_gemm(benchmark::State& state) {
@@ -145,7 +159,7 @@ std::vector<LayerCase> layer_cases() {
   };
 }
 
-// A built layer with a random input and upstream gradient of batch 64.
+// A built layer with a random input and upstream gradient of batch kBatch.
 struct LayerFixture {
   std::unique_ptr<Layer<float>> layer;
   Tensor<float> x, y, dy, dx;

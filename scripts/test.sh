@@ -73,5 +73,11 @@ fi
 # detection stays on (ASan's default on Linux). Callers may override any option.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:halt_on_error=1:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# ctest runs $jobs tests at once, each with as many OpenMP threads as cores: more threads than
+# cores. libgomp's default lets a thread that waits at a barrier spin for a while before it sleeps,
+# and a spinning thread takes the core from the thread it waits for, so a test of many small
+# parallel regions slowed from 6 s to 153 s whenever another ran beside it (docs/reliability.md).
+# PASSIVE: a waiting thread sleeps at once; the results are the same.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 phase_time ctest
 time ctest --test-dir "$build" --output-on-failure -j "$jobs"
