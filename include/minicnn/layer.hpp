@@ -156,7 +156,7 @@ class Layer {
   }
 
   // ---- Inference fusion (see the top of this file) ----
-  // True when forward_fused() is implemented. Conv2D and Dense say so.
+  // True when forward_fused() is implemented. Conv2D, DepthwiseConv2D and Dense say so.
   virtual bool fuses_output_map() const { return false; }
   // Inference-mode forward() with `after` applied to the output in the same pass:
   //   y[:, c, ...] = clamp(after.row_scale[c] * forward(x)[:, c, ...] + after.row_bias[c],

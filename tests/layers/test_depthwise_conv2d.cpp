@@ -195,7 +195,7 @@ TEST_CASE("DepthwiseConv2D in float on MobileNetV2's 3x3 shapes agrees with the 
   }
 }
 
-TEST_CASE("DepthwiseConv2D forward_with_epilogue is clamp(scale * (conv + b) + shift, low, high)") {
+TEST_CASE("DepthwiseConv2D forward_fused is clamp(scale * (conv + b) + shift, low, high)") {
   // 3 channels, M = 2: six output channels, each with its own scale and shift.
   const auto x = random_tensor<double>({2, 3, 9, 10}, 24);
   const double scale[] = {2.0, -1.0, 0.5, 3.0, 1.0, -4.0};
@@ -211,7 +211,7 @@ TEST_CASE("DepthwiseConv2D forward_with_epilogue is clamp(scale * (conv + b) + s
     const Index positions = conv.dim(2) * conv.dim(3);
 
     // Scale and shift, no clamp: the BatchNorm folded in.
-    layer.forward_with_epilogue(x, y, {scale, shift});
+    layer.forward_fused(x, y, {scale, shift});
     REQUIRE(y.shape() == conv.shape());
     for (Index i = 0; i < y.size(); ++i) {
       const Index k = i / positions % 6;
@@ -221,7 +221,7 @@ TEST_CASE("DepthwiseConv2D forward_with_epilogue is clamp(scale * (conv + b) + s
     // ReLU6 after it: values below 0 are 0 and above 6 are 6. Scales large enough that both
     // bounds are reached.
     const double large[] = {20.0, -20.0, 10.0, 30.0, 15.0, -40.0};
-    layer.forward_with_epilogue(x, y, {large, shift, 0.0, 6.0});
+    layer.forward_fused(x, y, {large, shift, 0.0, 6.0});
     Index low = 0, high = 0;
     for (Index i = 0; i < y.size(); ++i) {
       const Index k = i / positions % 6;
@@ -234,13 +234,13 @@ TEST_CASE("DepthwiseConv2D forward_with_epilogue is clamp(scale * (conv + b) + s
     CHECK(high > 0);
 
     // A scale alone, a shift alone, and neither: the layer's forward.
-    layer.forward_with_epilogue(x, y, {scale, nullptr});
+    layer.forward_fused(x, y, {scale, nullptr});
     for (Index i = 0; i < y.size(); ++i)
       REQUIRE(y[i] == doctest::Approx(scale[i / positions % 6] * conv[i]).epsilon(1e-13));
-    layer.forward_with_epilogue(x, y, {nullptr, shift});
+    layer.forward_fused(x, y, {nullptr, shift});
     for (Index i = 0; i < y.size(); ++i)
       REQUIRE(y[i] == doctest::Approx(conv[i] + shift[i / positions % 6]).epsilon(1e-13));
-    layer.forward_with_epilogue(x, y, {});
+    layer.forward_fused(x, y, {});
     for (Index i = 0; i < y.size(); ++i)
       REQUIRE(y[i] == conv[i]);
   }
@@ -256,7 +256,7 @@ TEST_CASE("DepthwiseConv2D's epilogue lets NaN through its clamp") {
   layer.build({2, 6, 20}, random);
   const float scale[] = {100.0f, 100.0f}, shift[] = {0.0f, 0.0f};
   Tensor<float> y;
-  layer.forward_with_epilogue(x, y, {scale, shift, 0.0f, 6.0f});
+  layer.forward_fused(x, y, {scale, shift, 0.0f, 6.0f});
   for (Index k = 0; k < 2; ++k)
     for (Index oh = 0; oh < 6; ++oh)
       for (Index ow = 0; ow < 20; ++ow) {
@@ -408,7 +408,7 @@ TEST_CASE("DepthwiseConv2D is bit-identical across thread counts") {
       copy->forward(x, y, Mode::training);
       const auto dy = random_tensor<float>(y.shape(), 17);
       copy->backward(x, y, dy, dx, Mode::training);
-      layer.forward_with_epilogue(x, fused, {scale.data(), shift.data(), -0.5f, 0.5f});
+      layer.forward_fused(x, fused, {scale.data(), shift.data(), -0.5f, 0.5f});
       results[threads - 1] = {y, dx, copy->parameters()[0]->grad, copy->parameters()[1]->grad,
                               fused};
     });

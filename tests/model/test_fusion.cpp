@@ -273,11 +273,14 @@ TEST_CASE("ResNet-18: each BatchNorm folds into its convolution; a ReLU after an
   CHECK(relative_difference(fused, unfused) <= 1e-5);
 }
 
-TEST_CASE("MobileNetV2: a convolution's BatchNorm and ReLU6 fold into it") {
+TEST_CASE("MobileNetV2: a convolution's and a depthwise step's BatchNorm and ReLU6 fold into it") {
   auto model = mobilenet_v2<float>(10, false, {3, 32, 32}, 51);
   randomize_maps(model, 52);
   CHECK(chain_of(model, "features.0.0") == "features.0.0 > features.0.1 > features.0.2");
   CHECK(chain_of(model, "features.2.conv.2") == "features.2.conv.2 > features.2.conv.3");
+  // The depthwise step's BatchNorm and ReLU6 fold into DepthwiseConv2D's direct kernel.
+  CHECK(chain_of(model, "features.2.conv.1.0") ==
+        "features.2.conv.1.0 > features.2.conv.1.1 > features.2.conv.1.2");
   const Tensor<float> x = uniform<float>({2, 3, 32, 32}, 53, -3.0, 3.0);
   // ReLU6 caps some values of the stem: the clamp's top is exercised.
   const Tensor<float> stem = model.layer_output(x, layer_index(model, "features.0.2"));

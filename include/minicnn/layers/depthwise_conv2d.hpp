@@ -559,7 +559,7 @@ class DepthwiseConv2D : public Layer<T> {
   }
 
   // The formula of depthwise::forward, with the bias as its epilogue.
-  void forward(const Tensor<T>& x, Tensor<T>& y, Mode) override { forward_with_epilogue(x, y, {}); }
+  void forward(const Tensor<T>& x, Tensor<T>& y, Mode) override { forward_fused(x, y, {}); }
 
   // y[n, k] = clamp(after.row_scale[k] * (depthwise(x)[n, k] + b[k]) + after.row_bias[k],
   //                 after.low, after.high)
@@ -567,12 +567,13 @@ class DepthwiseConv2D : public Layer<T> {
   // layer followed by a BatchNorm in inference (scale = gamma / sqrt(var + eps), shift = beta -
   // mean * scale) and a ReLU or ReLU6 (low = 0, high = 6 or inf), in one pass over y. The bias is
   // folded into the shift, b'[k] = scale[k] * b[k] + shift[k], so that the kernel adds one term.
-  void forward_with_epilogue(const Tensor<T>& x, Tensor<T>& y,
-                             const gemm::Epilogue<T>& after) const {
+  // (layer.hpp's inference fusion contract.)
+  bool fuses_output_map() const override { return true; }
+  void forward_fused(const Tensor<T>& x, Tensor<T>& y, const gemm::Epilogue<T>& after) override {
     this->check_input(x);
     y.resize(this->output_shape().with_batch(x.dim(0)));
     gemm::Epilogue<T> epilogue = after;
-    std::vector<T> folded;
+    thread_local std::vector<T> folded;  // the calling thread's: several may infer at once
     if (use_bias_ && after.row_scale == nullptr && after.row_bias == nullptr) {
       epilogue.row_bias = bias_.value.data();
     } else if (use_bias_) {
