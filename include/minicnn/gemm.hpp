@@ -208,8 +208,8 @@ Buffers<T>& buffers() {
 // The block of C in rows [row_begin, row_end) and columns [column_begin, column_end), on the
 // calling thread.
 template <typename T>
-void multiply_block(MatrixView<T> a, MatrixView<T> b, Index row_begin, Index row_end,
-                    Index column_begin, Index column_end, Index k, T* c, Index ldc,
+void multiply_block(MatrixView<T> a, MatrixView<T> b, const T* b_panels, Index row_begin,
+                    Index row_end, Index column_begin, Index column_end, Index k, T* c, Index ldc,
                     const Store<T>& store) {
   using K = Kernel<T>;
   Buffers<T>& buffer = buffers<T>();
@@ -229,7 +229,16 @@ void multiply_block(MatrixView<T> a, MatrixView<T> b, Index row_begin, Index row
       const Index first = pass * k / passes, depth = (pass + 1) * k / passes - first;
       const bool load = store.accumulate || pass > 0;
       const Epilogue<T>* out = pass == passes - 1 ? &store.epilogue : nullptr;
-      pack_panels(b, first, depth, jc, columns, buffer.panels.data());
+      // B's panels for this block and pass: packed here, or read where the caller packed them
+      // (all of K per panel, the pass's rows from `first` on).
+      const T* panels = buffer.panels.data();
+      Index panel_size = depth * K::kCols;
+      if (b_panels != nullptr) {
+        panels = b_panels + jc * k + first * K::kCols;
+        panel_size = k * K::kCols;
+      } else {
+        pack_panels(b, first, depth, jc, columns, buffer.panels.data());
+      }
       for (Index ic = row_begin; ic < row_end; ic += K::kRowBlock) {
         const Index rows = std::min(K::kRowBlock, row_end - ic);
         const Index whole_rows = a.column_stride == 1 ? rows / K::kRows * K::kRows : 0;
@@ -240,7 +249,7 @@ void multiply_block(MatrixView<T> a, MatrixView<T> b, Index row_begin, Index row
             buffer.rows[static_cast<std::size_t>(r * depth + d)] =
                 whole_rows + r < rows ? a(ic + whole_rows + r, first + d) : T(0);
         for (Index jr = 0; jr < columns; jr += K::kCols) {
-          const T* panel = buffer.panels.data() + jr * depth;
+          const T* panel = panels + jr / K::kCols * panel_size;
           const Index width = std::min(K::kCols, columns - jr);
           for (Index ir = 0; ir < rows; ir += K::kRows) {
             const Index height = std::min(K::kRows, rows - ir);
@@ -279,8 +288,8 @@ void multiply_block(MatrixView<T> a, MatrixView<T> b, Index row_begin, Index row
 }
 
 template <typename T>
-void multiply(MatrixView<T> a, MatrixView<T> b, Index m, Index n, Index k, T* c, Index ldc,
-              const Store<T>& store) {
+void multiply(MatrixView<T> a, MatrixView<T> b, const T* b_panels, Index m, Index n, Index k, T* c,
+              Index ldc, const Store<T>& store) {
   using K = Kernel<T>;
   if (m <= 0 || n <= 0) return;
   if (k == 0) {  // an empty sum: the epilogue of 0 (or of C)
@@ -291,7 +300,7 @@ void multiply(MatrixView<T> a, MatrixView<T> b, Index m, Index n, Index k, T* c,
   }
   const int threads = omp_in_parallel() || m * n * k < kParallelWork ? 1 : omp_get_max_threads();
   if (threads == 1) {
-    multiply_block(a, b, 0, m, 0, n, k, c, ldc, store);
+    multiply_block(a, b, b_panels, 0, m, 0, n, k, c, ldc, store);
     return;
   }
   // Columns in whole panels while every thread gets at least two, else rows in whole blocks.
@@ -303,11 +312,11 @@ void multiply(MatrixView<T> a, MatrixView<T> b, Index m, Index n, Index k, T* c,
     if (by_columns) {
       const Index begin = std::min(n, panels * t / count * K::kCols);
       const Index end = std::min(n, panels * (t + 1) / count * K::kCols);
-      if (begin < end) multiply_block(a, b, 0, m, begin, end, k, c, ldc, store);
+      if (begin < end) multiply_block(a, b, b_panels, 0, m, begin, end, k, c, ldc, store);
     } else {
       const Index begin = std::min(m, row_blocks * t / count * K::kRows);
       const Index end = std::min(m, row_blocks * (t + 1) / count * K::kRows);
-      if (begin < end) multiply_block(a, b, begin, end, 0, n, k, c, ldc, store);
+      if (begin < end) multiply_block(a, b, b_panels, begin, end, 0, n, k, c, ldc, store);
     }
   }
 }
@@ -323,14 +332,27 @@ void multiply(MatrixView<T> a, MatrixView<T> b, Index m, Index n, Index k, T* c,
               bool accumulate = false, const T* row_bias = nullptr) {
   Epilogue<T> epilogue;
   epilogue.row_bias = row_bias;
-  detail::multiply(a, b, m, n, k, c, ldc, detail::Store<T>{accumulate, epilogue});
+  detail::multiply(a, b, static_cast<const T*>(nullptr), m, n, k, c, ldc,
+                   detail::Store<T>{accumulate, epilogue});
 }
 
 // C (M x N, rows ldc apart) = the product A B through `epilogue` (above).
 template <typename T>
 void multiply(MatrixView<T> a, MatrixView<T> b, Index m, Index n, Index k, T* c, Index ldc,
               const Epilogue<T>& epilogue) {
-  detail::multiply(a, b, m, n, k, c, ldc, detail::Store<T>{false, epilogue});
+  detail::multiply(a, b, static_cast<const T*>(nullptr), m, n, k, c, ldc,
+                   detail::Store<T>{false, epilogue});
+}
+
+// B already packed, as Conv2D lowers its input straight into panels (one pass over the lowered
+// matrix instead of two): panel p holds columns [p kCols, (p + 1) kCols) over all of K, at
+// b_panels + p * k * kCols, its row d at d * kCols (element (d, j) of B at
+// b_panels + (j / kCols * k + d) * kCols + j % kCols); the last panel's columns past N are zero.
+template <typename T>
+void multiply_packed(MatrixView<T> a, const T* b_panels, Index m, Index n, Index k, T* c, Index ldc,
+                     const Epilogue<T>& epilogue) {
+  detail::multiply(a, MatrixView<T>{nullptr, 0, 1}, b_panels, m, n, k, c, ldc,
+                   detail::Store<T>{false, epilogue});
 }
 
 }  // namespace minicnn::gemm

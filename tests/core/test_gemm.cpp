@@ -214,6 +214,31 @@ TEST_CASE("gemm::multiply splits a large product among threads, bit-identical to
   }
 }
 
+TEST_CASE("gemm::multiply_packed reads B from panels packed by the caller, as multiply reads B") {
+  // Edges in every dimension, K over several passes, and a product large enough to be split
+  // among threads: the same bits as multiply on the same B.
+  constexpr Index kCols = gemm::Kernel<float>::kCols;
+  for (const Case c : {Case{13, 37, 300}, Case{5, 9, 3}, Case{101, 300, 1100}}) {
+    CAPTURE(c.m);
+    CAPTURE(c.n);
+    const auto a = random_values<float>(c.m * c.k, 21), b = random_values<float>(c.k * c.n, 22);
+    const auto bias = random_values<float>(c.m, 23);
+    const Index panels = (c.n + kCols - 1) / kCols;
+    std::vector<float> packed(static_cast<std::size_t>(panels * c.k * kCols), 0.0f);
+    for (Index d = 0; d < c.k; ++d)
+      for (Index j = 0; j < c.n; ++j)
+        packed[static_cast<std::size_t>((j / kCols * c.k + d) * kCols + j % kCols)] =
+            b[static_cast<std::size_t>(d * c.n + j)];
+    const gemm::Epilogue<float> epilogue{nullptr, bias.data(), 0.0f, 1.5f};
+    std::vector<float> expected(static_cast<std::size_t>(c.m * c.n)), actual(expected.size());
+    gemm::multiply<float>({a.data(), c.k, 1}, {b.data(), c.n, 1}, c.m, c.n, c.k, expected.data(),
+                          c.n, epilogue);
+    gemm::multiply_packed<float>({a.data(), c.k, 1}, packed.data(), c.m, c.n, c.k, actual.data(),
+                                 c.n, epilogue);
+    CHECK(actual == expected);
+  }
+}
+
 TEST_CASE("gemm::multiply with an epilogue scales and shifts each row, then clamps") {
   const Index m = 13, n = 37, k = 300;
   const auto a = random_values<double>(m * k, 41), b = random_values<double>(k * n, 42);
