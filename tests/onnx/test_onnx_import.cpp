@@ -115,6 +115,24 @@ TEST_CASE("a PyTorch-style classifier imports layer by layer with its weights an
         doctest::Approx(ramp(20, 0.05f)[0]).epsilon(1e-9));
 }
 
+TEST_CASE("the imported Conv, BatchNormalization and Relu run as one call at inference") {
+  Model<float> model = import(classifier());
+  const Graph<float>& graph = model.graph();
+  REQUIRE(graph.fused_chains().size() == 1);
+  const FusedChain& chain = graph.fused_chains()[0];
+  CHECK(graph.vertex(chain.head).name == "conv1_Conv");
+  CHECK(graph.vertex(chain.affine).name == "bn");
+  CHECK(graph.vertex(chain.clamp).name == "relu");
+  // The ReLU's output, fused and unfused, within 1e-5 of its largest value (model/fusion.hpp).
+  const Tensor<float> x = batch({3, 3, 8, 8});
+  const Tensor<float> fused = model.layer_output(x, 2);
+  model.set_inference_fusion(false);
+  const Tensor<float> unfused = model.layer_output(x, 2);
+  const float scale = unfused.vector().cwiseAbs().maxCoeff();
+  REQUIRE(scale > 0.0f);
+  CHECK((fused.vector() - unfused.vector()).cwiseAbs().maxCoeff() <= 1e-5f * scale);
+}
+
 TEST_CASE("the double importer gives the same model in double") {
   const std::string bytes = classifier().bytes();
   Model<double> model = load_onnx_bytes<double>(bytes.data(), bytes.size());
