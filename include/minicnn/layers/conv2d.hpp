@@ -151,7 +151,7 @@ class Conv2D : public Layer<T> {
     const auto compute_group = [&](Index first, Buffers& b) {
       const Index count = std::min(group, batch - first);
       const Index width = count * positions;
-      const auto columns = lower(x, first, count, b.columns);
+      const T* panels = lower_into_panels(x, first, count, b);
       T* product = y.data() + first * filters_ * positions;
       if (count > 1) {
         b.product.resize({filters_, width});
@@ -159,9 +159,9 @@ class Conv2D : public Layer<T> {
       }
       gemm::Epilogue<T> bias_only;
       bias_only.row_bias = use_bias_ ? bias_.value.data() : nullptr;
-      gemm::multiply<T>({kernel_.value.data(), geometry_.patch_size(), 1},
-                        {columns.data(), width, 1}, filters_, width, geometry_.patch_size(),
-                        product, width, after != nullptr ? *after : bias_only);
+      gemm::multiply_packed<T>({kernel_.value.data(), geometry_.patch_size(), 1}, panels, filters_,
+                               width, geometry_.patch_size(), product, width,
+                               after != nullptr ? *after : bias_only);
       for (Index s = 0; count > 1 && s < count; ++s)
         MatrixMap<T>(y.data() + (first + s) * filters_ * positions, filters_, positions) =
             ConstMatrixMap<T>(product, filters_, width).middleCols(s * positions, positions);
@@ -272,14 +272,15 @@ class Conv2D : public Layer<T> {
     return ConstMatrixMap<T>(gathered.data(), filters_, count * positions);
   }
 
-  // One thread's buffers for one group: col (C*KH*KW, S*OH*OW) and the product W col
-  // (F, S*OH*OW) in forward(); col, dY gathered into `product`, dY^T (S*OH*OW, F), dcol
-  // (C*KH*KW, S*OH*OW) and the thread's partial sums of dW and db in backward().
+  // One thread's buffers for one group: col in the product's panels, one channel's rows of col
+  // on their way there, and the product W col (F, S*OH*OW) in forward(); col, dY gathered into
+  // `product`, dY^T (S*OH*OW, F), dcol (C*KH*KW, S*OH*OW) and the thread's partial sums of dW and
+  // db in backward().
   struct Buffers {
-    Tensor<T> columns, product;
+    Tensor<T> panels, channel_rows, product;
   };
   struct Workspace : Buffers {
-    Tensor<T> upstream_transposed, column_grad, kernel_grad_transposed, bias_grad;
+    Tensor<T> columns, upstream_transposed, column_grad, kernel_grad_transposed, bias_grad;
   };
 
   // dW^T += col dY^T (C*KH*KW, F), into the thread's partial sum: the products' K is the long
@@ -387,6 +388,26 @@ class Conv2D : public Layer<T> {
     for (Index s = 0; s < count; ++s)
       im2col(geometry_, x.data() + (first + s) * in_size, columns.data() + s * positions, width);
     return ConstMatrixMap<T>(columns.data(), geometry_.patch_size(), width);
+  }
+
+  // [col(x_first) ... col(x_first+count-1)] written straight into gemm::multiply_packed's panels
+  // (im2col_panels), the last panel's columns past the group's zero; returns the panels.
+  const T* lower_into_panels(const Tensor<T>& x, Index first, Index count, Buffers& b) const {
+    constexpr Index kPanel = gemm::Kernel<T>::kCols;
+    const Index positions = geometry_.positions(), rows = geometry_.patch_size();
+    const Index width = count * positions, panels = (width + kPanel - 1) / kPanel;
+    const Index in_size = this->input_shape().size();
+    b.panels.resize({panels * rows * kPanel});
+    b.channel_rows.resize({geometry_.kernel_h * geometry_.kernel_w * positions});
+    for (Index s = 0; s < count; ++s)
+      im2col_panels(geometry_, x.data() + (first + s) * in_size, s * positions, kPanel,
+                    b.panels.data(), b.channel_rows.data());
+    if (const Index used = width % kPanel; used != 0)
+      for (Index r = 0; r < rows; ++r) {
+        T* tail = b.panels.data() + ((panels - 1) * rows + r) * kPanel;
+        std::fill(tail + used, tail + kPanel, T(0));
+      }
+    return b.panels.data();
   }
 
   static constexpr const char* kExplicit = "explicit";  // config's padding with pads_

@@ -382,6 +382,45 @@ void col2im(const WindowGeometry& geometry, const T* columns, T* image, Index ro
 }
 
 // One sample's columns alone: rows of OH*OW entries.
+// Row r of a lowered matrix, columns [first_column, first_column + count), from `values`, into
+// panels of `panel_width` columns over `rows` rows (gemm::multiply_packed's layout: element
+// (r, j) at panels + (j / panel_width * rows + r) * panel_width + j % panel_width), in runs that
+// stop at the panels' edges.
+template <typename T>
+void copy_into_panels(const T* values, Index count, Index first_column, Index r, Index rows,
+                      Index panel_width, T* panels) {
+  for (Index done = 0; done < count;) {
+    const Index column = first_column + done, lane = column % panel_width;
+    const Index run = std::min(panel_width - lane, count - done);
+    copy_run(values + done, 0, run,
+             panels + (column / panel_width * rows + r) * panel_width + lane);
+    done += run;
+  }
+}
+
+// The columns of one sample (im2col above) written straight into panels of `panel_width` columns
+// (copy_into_panels), the sample's block starting at column first_column of a lowered matrix of
+// C*KH*KW rows: a product that reads packed panels (gemm::multiply_packed) then needs no packing
+// pass over a lowered matrix written just before. One channel's KH*KW rows at a time go through
+// `scratch` (KH*KW x OH*OW values, a few kB to tens of kB: cache-resident); a one-pixel window
+// with stride 1 and no padding reads the channel's plane itself.
+template <typename T>
+void im2col_panels(const WindowGeometry& g, const T* image, Index first_column, Index panel_width,
+                   T* panels, T* scratch) {
+  const Index positions = g.positions(), taps = g.kernel_h * g.kernel_w, rows = g.patch_size();
+  const bool itself = taps == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pads() == Pads(0);
+  WindowGeometry channel = g;
+  channel.channels = 1;
+  for (Index c = 0; c < g.channels; ++c) {
+    const T* plane = image + c * g.plane();
+    if (!itself) im2col(channel, plane, scratch, positions);
+    const T* lowered = itself ? plane : scratch;
+    for (Index t = 0; t < taps; ++t)
+      copy_into_panels(lowered + t * positions, positions, first_column, c * taps + t, rows,
+                       panel_width, panels);
+  }
+}
+
 template <typename T>
 void im2col(const WindowGeometry& g, const T* image, T* columns) {
   im2col(g, image, columns, g.positions());
