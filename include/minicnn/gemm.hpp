@@ -116,6 +116,24 @@ struct Epilogue {
     return clamp(value);
   }
   T clamp(T value) const { return value < low ? low : (value > high ? high : value); }
+
+  // This epilogue applied to a product that also gets `bias` (one value per row, or null): the
+  // same map with the bias folded in, row_bias' = row_scale * bias + row_bias, written into
+  // `folded` when both are there (the bias alone is used in place).
+  Epilogue with_bias(const T* bias, Index rows, std::vector<T>& folded) const {
+    Epilogue out = *this;
+    if (bias == nullptr) return out;
+    if (row_scale == nullptr && row_bias == nullptr) {
+      out.row_bias = bias;
+      return out;
+    }
+    folded.resize(static_cast<std::size_t>(rows));
+    for (Index i = 0; i < rows; ++i)
+      folded[static_cast<std::size_t>(i)] = (row_scale != nullptr ? row_scale[i] : T(1)) * bias[i] +
+                                            (row_bias != nullptr ? row_bias[i] : T(0));
+    out.row_bias = folded.data();
+    return out;
+  }
 };
 
 // Products smaller than this many multiply-adds run on one thread: below it, waking the other

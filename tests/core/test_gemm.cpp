@@ -272,3 +272,17 @@ TEST_CASE("gemm::multiply with an epilogue scales and shifts each row, then clam
   CHECK(std::isnan(c[0]));
   CHECK(c[static_cast<std::size_t>(n)] >= 0.0);
 }
+
+TEST_CASE("gemm::Epilogue::with_bias folds a layer's bias in: scale * (AB + b) + shift") {
+  const double scale[] = {2.0, -1.0}, shift[] = {0.5, 3.0}, bias[] = {1.0, 4.0};
+  std::vector<double> storage;
+  const gemm::Epilogue<double> map{scale, shift, -10.0, 10.0};
+  const gemm::Epilogue<double> folded = map.with_bias(bias, 2, storage);
+  for (Index row = 0; row < 2; ++row)
+    for (const double product : {-3.0, 0.0, 2.5})
+      CHECK(folded.apply(product, row) == doctest::Approx(map.apply(product + bias[row], row)));
+  // The bias alone is read in place; no bias leaves the map as it is.
+  const gemm::Epilogue<double> bias_only = gemm::Epilogue<double>{}.with_bias(bias, 2, storage);
+  CHECK(bias_only.row_bias == bias);
+  CHECK(map.with_bias(nullptr, 2, storage).row_bias == shift);
+}

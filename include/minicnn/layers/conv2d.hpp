@@ -123,17 +123,9 @@ class Conv2D : public Layer<T> {
   // the same as clamp(s (W col(x_n) + b) + t, low, high) up to rounding, with the bias folded in.
   bool fuses_output_map() const override { return true; }
   void forward_fused(const Tensor<T>& x, Tensor<T>& y, const gemm::Epilogue<T>& after) override {
-    gemm::Epilogue<T> folded = after;
-    if (use_bias_) {
-      thread_local std::vector<T> bias;  // the calling thread's: several may infer at once
-      bias.resize(static_cast<std::size_t>(filters_));
-      for (Index f = 0; f < filters_; ++f) {
-        const T scale = after.row_scale != nullptr ? after.row_scale[f] : T(1);
-        const T shift = after.row_bias != nullptr ? after.row_bias[f] : T(0);
-        bias[static_cast<std::size_t>(f)] = scale * bias_.value[f] + shift;
-      }
-      folded.row_bias = bias.data();
-    }
+    thread_local std::vector<T> bias;  // the calling thread's: several may infer at once
+    const gemm::Epilogue<T> folded =
+        after.with_bias(use_bias_ ? bias_.value.data() : nullptr, filters_, bias);
     forward_groups(x, y, Mode::inference, &folded);
   }
 
@@ -380,10 +372,8 @@ class Conv2D : public Layer<T> {
     const Index positions = geometry_.positions();
     const Index width = count * positions;
     const Index in_size = this->input_shape().size();
-    const WindowGeometry& g = geometry_;
-    if (count == 1 && g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 &&
-        g.pads() == Pads(0))
-      return ConstMatrixMap<T>(x.data() + first * in_size, g.patch_size(), positions);
+    if (count == 1 && geometry_.lowers_to_itself())
+      return ConstMatrixMap<T>(x.data() + first * in_size, geometry_.patch_size(), positions);
     columns.resize({geometry_.patch_size(), width});
     for (Index s = 0; s < count; ++s)
       im2col(geometry_, x.data() + (first + s) * in_size, columns.data() + s * positions, width);

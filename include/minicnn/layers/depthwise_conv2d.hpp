@@ -572,19 +572,9 @@ class DepthwiseConv2D : public Layer<T> {
   void forward_fused(const Tensor<T>& x, Tensor<T>& y, const gemm::Epilogue<T>& after) override {
     this->check_input(x);
     y.resize(this->output_shape().with_batch(x.dim(0)));
-    gemm::Epilogue<T> epilogue = after;
     thread_local std::vector<T> folded;  // the calling thread's: several may infer at once
-    if (use_bias_ && after.row_scale == nullptr && after.row_bias == nullptr) {
-      epilogue.row_bias = bias_.value.data();
-    } else if (use_bias_) {
-      folded.resize(static_cast<std::size_t>(geometry_.out_channels()));
-      for (Index k = 0; k < geometry_.out_channels(); ++k) {
-        const T scaled =
-            after.row_scale != nullptr ? after.row_scale[k] * bias_.value[k] : bias_.value[k];
-        folded[k] = after.row_bias != nullptr ? scaled + after.row_bias[k] : scaled;
-      }
-      epilogue.row_bias = folded.data();
-    }
+    const gemm::Epilogue<T> epilogue =
+        after.with_bias(use_bias_ ? bias_.value.data() : nullptr, geometry_.out_channels(), folded);
     depthwise::forward(geometry_, x.dim(0), x.data(), kernel_.value.data(), epilogue, y.data());
   }
 

@@ -83,6 +83,11 @@ struct WindowGeometry {
   Index positions() const { return out_h * out_w; }                    // columns of the columns
   Index plane() const { return height * width; }
   Pads pads() const { return Pads(pad_top, pad_bottom, pad_left, pad_right); }
+  // A one-pixel window with stride 1 and no padding (a pointwise convolution): im2col of a sample
+  // is the sample itself, (C, H*W).
+  bool lowers_to_itself() const {
+    return kernel_h == 1 && kernel_w == 1 && stride_h == 1 && stride_w == 1 && pads() == Pads(0);
+  }
 
   // The input row (column) that tap i (j) of output row oh (column ow) reads; outside
   // [0, height) ([0, width)) it is in the padding.
@@ -408,7 +413,7 @@ template <typename T>
 void im2col_panels(const WindowGeometry& g, const T* image, Index first_column, Index panel_width,
                    T* panels, T* scratch) {
   const Index positions = g.positions(), taps = g.kernel_h * g.kernel_w, rows = g.patch_size();
-  const bool itself = taps == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pads() == Pads(0);
+  const bool itself = g.lowers_to_itself();
   WindowGeometry channel = g;
   channel.channels = 1;
   for (Index c = 0; c < g.channels; ++c) {
